@@ -1,0 +1,72 @@
+"""The comments API: the original contract, validated and paginated."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from werkzeug.exceptions import UnsupportedMediaType
+
+from .store import CommentStore, InvalidCursor, StoreUnavailable
+from .validation import ValidationError, parse_content_id, parse_limit, parse_new_comment
+
+bp = Blueprint("comments", __name__)
+
+
+def store() -> CommentStore:
+    return current_app.extensions["comment_store"]  # type: ignore[no-any-return]
+
+
+@bp.post("/api/comment/new")
+def new_comment() -> Response:
+    if not request.is_json:
+        raise UnsupportedMediaType("Content-Type must be application/json")
+    body = request.get_data(cache=False)  # raises 413 past MAX_CONTENT_LENGTH
+    try:
+        data = json.loads(body)
+    except ValueError as exc:
+        raise ValidationError(f"request body is not valid JSON: {exc}") from exc
+    new = parse_new_comment(data, current_app.config["COMMENT_MAX_LENGTH"])
+    store().add(new.content_id, new.email, new.comment)
+    current_app.extensions["comments_created"].inc()
+    return jsonify(
+        status="SUCCESS",
+        message=f"comment created and associated with content_id {new.content_id}",
+    )
+
+
+@bp.get("/api/comment/list/<content_id>")
+def list_comments(content_id: str) -> Response:
+    cid = parse_content_id(content_id)
+    limit = parse_limit(request.args.get("limit"), current_app.config["LIST_MAX"])
+    cursor = request.args.get("cursor")
+    try:
+        page = store().page(cid, limit, cursor)
+    except InvalidCursor as exc:
+        raise ValidationError("cursor is not valid: use the X-Next-Cursor of a previous page") from exc
+    if not page.comments and cursor is None:
+        response = jsonify(status="NOT-FOUND", message=f"content_id {cid} not found")
+        response.status_code = 404
+        return response
+    response = jsonify([vars(comment) for comment in page.comments])
+    if page.next_cursor:
+        next_url = url_for(".list_comments", content_id=cid, limit=limit, cursor=page.next_cursor)
+        response.headers["X-Next-Cursor"] = page.next_cursor
+        response.headers["Link"] = f'<{next_url}>; rel="next"'
+    return response
+
+
+@bp.get("/health")
+def health() -> Response:
+    return jsonify(status="OK", message="process is alive")
+
+
+@bp.get("/ready")
+def ready() -> Response:
+    try:
+        store().ping()
+    except StoreUnavailable as exc:
+        response = jsonify(status="NOT-READY", message=f"comment store unavailable: {exc}")
+        response.status_code = 503
+        return response
+    return jsonify(status="READY", message="comment store reachable")

@@ -1,0 +1,41 @@
+"""JSON logs, one object per line on stdout, each with the request id when there is one."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any
+
+from flask import g, has_request_context
+from pythonjsonlogger.orjson import OrjsonFormatter
+
+
+class RequestJsonFormatter(OrjsonFormatter):
+    """JSON lines that carry the current request's id, whoever logged them."""
+
+    def add_fields(
+        self, log_data: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]
+    ) -> None:
+        super().add_fields(log_data, record, message_dict)
+        if has_request_context() and "request_id" in g:
+            log_data["request_id"] = g.request_id
+
+
+def json_formatter() -> OrjsonFormatter:
+    return RequestJsonFormatter(
+        "{levelname}{name}{message}",
+        style="{",
+        rename_fields={"levelname": "level", "name": "logger"},
+        timestamp="time",
+    )
+
+
+def configure_logging(level: str) -> None:
+    """Send every log record to stdout as JSON, unless gunicorn.conf.py already did."""
+    root = logging.getLogger()
+    root.setLevel(level)
+    if any(isinstance(h.formatter, RequestJsonFormatter) for h in root.handlers):
+        return
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(json_formatter())
+    root.handlers = [handler]

@@ -1,0 +1,41 @@
+"""nox sessions: `nox` runs lint and test; `nox -s bench` and `nox -s checkov` on demand."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_venv = "yes"
+nox.options.sessions = ["lint", "test"]
+
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+
+
+def install_project(session: nox.Session, *groups: str) -> None:
+    """The tooling package and api-comments, editable, plus dependency groups."""
+    deps = [dep for group in groups for dep in nox.project.dependency_groups(PYPROJECT, group)]
+    session.install("-e", ".", "-e", "./app", *deps)
+
+
+@nox.session
+def test(session: nox.Session) -> None:
+    """Run the whole test suite; pass pytest arguments after --, e.g. `nox -s test -- -m "not slow"`."""
+    install_project(session, "test")
+    session.run("pytest", *(session.posargs or ["-q"]))
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff (lint and format check), mypy (strict) and hadolint on the Dockerfile."""
+    install_project(session, "lint")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("mypy")
+    session.run("hadolint", "app/Dockerfile")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """HTTP benchmark of api-comments against the WSGI ceiling (needs wrk); writes docs/performance.md."""
+    install_project(session)
+    session.run("invoke", "bench", *session.posargs)

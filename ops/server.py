@@ -1,0 +1,107 @@
+"""Run api-comments (or any WSGI app) under gunicorn with the settings the image uses."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+
+import requests
+
+from . import REPO
+from .tools import require
+
+GUNICORN_CONF = REPO / "app" / "gunicorn.conf.py"
+DEFAULT_STORE = f"sqlite:///{REPO / '.data' / 'comments.db'}"
+
+
+def gunicorn_command(
+    *, port: int, workers: int, store: str | None = None, wsgi_app: str | None = None, threads: int = 4
+) -> tuple[list[str], dict[str, str]]:
+    """The argv and environment that serve ``wsgi_app`` (api-comments by default)."""
+    argv = [require("gunicorn"), "--config", str(GUNICORN_CONF)]
+    if wsgi_app:
+        argv.append(wsgi_app)
+    env = {
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "GUNICORN_WORKERS": str(workers),
+        "GUNICORN_THREADS": str(threads),
+        "API_COMMENTS_STORE_URL": store or DEFAULT_STORE,
+    }
+    return argv, env
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class BackgroundProcess:
+    """A server started in the background, ready once ``ready_url`` answers 200."""
+
+    def __init__(
+        self,
+        argv: Sequence[str],
+        *,
+        ready_url: str,
+        env: Mapping[str, str] | None = None,
+        log_path: Path | None = None,
+        timeout: float = 20.0,
+    ) -> None:
+        self.argv, self.ready_url, self.timeout = list(argv), ready_url, timeout
+        self.env = {**os.environ, **(env or {})}
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> BackgroundProcess:
+        output = self.log_path.open("ab") if self.log_path else subprocess.DEVNULL
+        self.process = subprocess.Popen(self.argv, env=self.env, stdout=output, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    f"{self.argv[0]} exited with {self.process.returncode}; see {self.log_path}"
+                )
+            try:
+                if requests.get(self.ready_url, timeout=1).status_code == 200:
+                    return self
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise TimeoutError(f"{self.ready_url} did not answer 200 within {self.timeout:.0f} s")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def __enter__(self) -> BackgroundProcess:
+        return self.start()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+def serve_in_background(
+    *, workers: int = 2, store: str | None = None, wsgi_app: str | None = None, log_path: Path | None = None
+) -> tuple[BackgroundProcess, str]:
+    """A gunicorn on a free loopback port; returns the (unstarted) process and its base URL."""
+    port = free_port()
+    argv, env = gunicorn_command(port=port, workers=workers, store=store, wsgi_app=wsgi_app)
+    base = f"http://127.0.0.1:{port}"
+    ready = f"{base}/health"
+    return BackgroundProcess(argv, ready_url=ready, env=env, log_path=log_path), base

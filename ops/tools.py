@@ -1,0 +1,31 @@
+"""Finding the external tools the tasks drive, with one line that says how to get a missing one."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+INSTALL_HINTS = {
+    "redis-server": "apt-get install redis-server",
+    "wrk": "apt-get install wrk",
+    "promtool": "apt-get install prometheus",
+    "amtool": "apt-get install prometheus-alertmanager",
+    "terraform": "install Terraform >= 1.11 from https://developer.hashicorp.com/terraform/install",
+    "docker": "install Docker with the buildx plugin (https://docs.docker.com/engine/install/)",
+    "gunicorn": "pip install -e ./app",
+}
+
+
+class MissingTool(RuntimeError):
+    """A program the task needs is not on PATH."""
+
+
+def require(name: str) -> str:
+    """Return the path of ``name`` or raise MissingTool saying how to install it."""
+    # Programs installed in the running virtualenv come first, activated or not.
+    path = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
+    if path is None:
+        hint = INSTALL_HINTS.get(name, f"install {name}")
+        raise MissingTool(f"{name} was not found on PATH: {hint}")
+    return path

@@ -1,0 +1,83 @@
+"""Shared fixtures: real servers (redis-server, gunicorn) on loopback ports."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from api_comments import create_app
+from flask import Flask
+from flask.testing import FlaskClient
+
+from ops.server import free_port
+from ops.tools import require
+
+
+class RedisServer:
+    """A real redis-server with an append-only file fsynced on every write, so a
+    restart keeps everything it acknowledged (as ElastiCache's Multi-AZ would)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> RedisServer:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        argv = [require("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1",
+                "--dir", str(self.directory), "--appendonly", "yes", "--appendfsync", "always",
+                "--save", "", "--protected-mode", "yes"]  # fmt: skip
+        log = (self.directory / "redis.log").open("ab")
+        self.process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+        client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                if client.ping():
+                    return self
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise TimeoutError(f"redis-server on port {self.port} did not start; see {self.directory}/redis.log")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+    def flush(self) -> None:
+        redis.Redis(port=self.port).flushall()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each test that takes this runs once per backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'comments.db'}"
+    server: RedisServer = request.getfixturevalue("redis_server")
+    server.flush()
+    return server.url
+
+
+@pytest.fixture
+def app(store_url: str) -> Flask:
+    return create_app({"STORE_URL": store_url, "TESTING": True})
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()

@@ -1,0 +1,58 @@
+"""Tool discovery, the gunicorn command, and the task surface."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ops import REPO
+from ops.server import gunicorn_command
+from ops.tools import MissingTool, require
+
+
+def test_missing_tool_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.setattr(sys, "executable", "/nonexistent/python")
+    with pytest.raises(MissingTool, match=r"^wrk was not found on PATH: apt-get install wrk$"):
+        require("wrk")
+
+
+def test_tools_of_the_running_virtualenv_come_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert require("gunicorn") == str(Path(sys.executable).parent / "gunicorn")
+
+
+def test_gunicorn_command_uses_the_image_config() -> None:
+    argv, env = gunicorn_command(port=9000, workers=3, store="redis://127.0.0.1:6379/0")
+    assert argv[1:] == ["--config", str(REPO / "app" / "gunicorn.conf.py")]
+    assert env == {
+        "HOST": "127.0.0.1",
+        "PORT": "9000",
+        "GUNICORN_WORKERS": "3",
+        "GUNICORN_THREADS": "4",
+        "API_COMMENTS_STORE_URL": "redis://127.0.0.1:6379/0",
+    }
+
+
+def invoke(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "invoke", *args], cwd=REPO, capture_output=True, text=True, check=False
+    )
+
+
+def test_every_task_is_listed_with_a_help_line() -> None:
+    listing = invoke("--list")
+    assert listing.returncode == 0, listing.stderr
+    rows = [line.split(None, 1) for line in listing.stdout.splitlines()[2:] if line.strip()]
+    assert {name for name, *_ in rows} >= {"serve", "bench", "lock"}
+    assert all(len(row) == 2 and row[1].strip() for row in rows), listing.stdout
+
+
+def test_dry_serve_prints_the_gunicorn_command_without_running_it() -> None:
+    result = invoke("--dry", "serve", "--port", "8123", "--workers", "3")
+    assert result.returncode == 0, result.stderr
+    assert "gunicorn --config" in result.stdout + result.stderr
+    assert "http://127.0.0.1:8123" in result.stdout
