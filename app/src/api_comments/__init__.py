@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import orjson
-
 from flask import Flask, Response, g, jsonify, request
 from flask.json.provider import JSONProvider
 from prometheus_client import CollectorRegistry, Counter
