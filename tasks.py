@@ -5,14 +5,23 @@ Each task parses its arguments and calls the `ops` package, where the logic live
 
 from __future__ import annotations
 
+import json
 import shlex
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from invoke import Collection, Context, Exit, task
 
 from ops import REPO
 from ops.tools import MissingTool
+
+if TYPE_CHECKING:
+    from ops.platform import Settings
+
+LAYER_HELP = "one layer: 01-base, 02-traefik, 03-services or 04-observability"
+ENV_HELP = "environment: local (the embedded emulator, default), dev or prd (AWS)"
 
 
 @contextmanager
@@ -22,6 +31,40 @@ def clear_errors() -> Iterator[None]:
         yield
     except (MissingTool, ValueError) as exc:
         raise Exit(f"error: {exc}", code=1) from None
+    except Exception as exc:
+        from ops.platform import MissingCredentials
+        from ops.terraform import TerraformError
+
+        if isinstance(exc, MissingCredentials | TerraformError):
+            raise Exit(f"error: {exc}", code=1) from None
+        raise
+
+
+def settings(c: Context, env: str) -> Settings:
+    from ops.platform import Settings
+
+    with clear_errors():
+        return Settings.from_config(env, dict(c.config.get("terraform", {})))
+
+
+def chosen_layers(layer: str, all_layers: bool) -> list[str]:
+    from ops.terraform import existing_layers
+
+    if bool(layer) == all_layers:
+        raise Exit("error: give --layer NAME or --all")
+    return existing_layers() if all_layers else [layer]
+
+
+def print_table(title: str, columns: list[str], rows: list[list[str]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column, justify="left" if column in {"layer", "output"} else "right")
+    for row in rows:
+        table.add_row(*row)
+    Console().print(table)
 
 
 @task(
@@ -79,4 +122,100 @@ def lock(c: Context) -> None:
     write_app_requirements()
 
 
-ns = Collection(serve, bench, lock)
+@task(help={"env": ENV_HELP})
+def up(c: Context, env: str = "local") -> None:
+    """Bring the platform up: start the emulator (local) and apply every layer in order."""
+    from ops.platform import up as bring_up
+
+    started = time.monotonic()
+    with clear_errors():
+        results = bring_up(settings(c, env))
+    rows = [[r.layer, str(r.resources), f"{r.seconds:.1f}"] for r in results]
+    rows.append(["total", str(sum(r.resources for r in results)), f"{time.monotonic() - started:.1f}"])
+    print_table(f"platform up ({env})", ["layer", "resources", "seconds"], rows)
+
+
+@task(help={"port": "emulator port (default from invoke.yaml, 4566)"})
+def down(c: Context, port: int = 0) -> None:
+    """Stop the embedded emulator started by `invoke up` (its state goes with it)."""
+    from ops import emulator
+
+    port = port or settings(c, "local").emulator_port
+    print(
+        "emulator stopped" if emulator.stop_background(port) else f"no emulator of this repo on port {port}"
+    )
+
+
+@task(
+    help={
+        "layer": LAYER_HELP,
+        "all": "plan every layer (in parallel) with one summary",
+        "env": ENV_HELP,
+        "detailed_exitcode": "exit 0 when nothing changes, 2 when something does, 1 on error",
+        "show": "print the full plan of each layer",
+    }
+)
+def plan(
+    c: Context,
+    layer: str = "",
+    all: bool = False,
+    env: str = "local",
+    detailed_exitcode: bool = False,
+    show: bool = False,
+) -> None:
+    """Plan one layer or all of them and summarise adds, changes, replacements and destroys."""
+    from ops.platform import plan_layers
+
+    names = chosen_layers(layer, all)
+    started = time.monotonic()
+    with clear_errors():
+        summaries = plan_layers(settings(c, env), names)
+    rows = [
+        [s.layer, str(s.add), str(s.change), str(s.replace), str(s.destroy), f"{s.seconds:.1f}"]
+        for s in summaries
+    ]
+    print_table(
+        f"plan ({env}, {time.monotonic() - started:.1f} s)",
+        ["layer", "add", "change", "replace", "destroy", "seconds"],
+        rows,
+    )
+    for summary in summaries:
+        for address in summary.destroyed + summary.replaced:
+            print(f"WARNING {summary.layer}: {address} will be destroyed or replaced")
+    if detailed_exitcode and any(s.has_changes for s in summaries):
+        raise Exit(code=2)
+
+
+@task(help={"layer": LAYER_HELP, "all": "apply every layer in order", "env": ENV_HELP})
+def apply(c: Context, layer: str = "", all: bool = False, env: str = "local") -> None:
+    """Apply one layer or all of them in order."""
+    from ops.platform import apply_layers
+
+    with clear_errors():
+        results = apply_layers(settings(c, env), chosen_layers(layer, all))
+    print_table(f"apply ({env})", ["layer", "resources", "seconds"],
+                [[r.layer, str(r.resources), f"{r.seconds:.1f}"] for r in results])  # fmt: skip
+
+
+@task(help={"layer": LAYER_HELP + " (default: every layer, in reverse order)", "env": ENV_HELP})
+def destroy(c: Context, layer: str = "", env: str = "local") -> None:
+    """Destroy one layer, or every layer in reverse order."""
+    from ops.platform import destroy_layers
+
+    with clear_errors():
+        destroy_layers(settings(c, env), chosen_layers(layer, not layer))
+
+
+@task(help={"layer": LAYER_HELP, "env": ENV_HELP})
+def output(c: Context, layer: str, env: str = "local") -> None:
+    """Print a layer's outputs."""
+    from ops.platform import outputs
+
+    with clear_errors():
+        values = outputs(settings(c, env), layer)
+    print_table(f"{layer} outputs ({env})", ["output", "value"],
+                [[name, json.dumps(value)] for name, value in values.items()])  # fmt: skip
+
+
+ns = Collection(serve, bench, lock, up, down, plan, apply, destroy, output)
+ns.configure({"terraform": {"plugin_mirror": "", "emulator_port": 4566}})

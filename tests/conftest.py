@@ -13,6 +13,7 @@ from api_comments import create_app
 from flask import Flask
 from flask.testing import FlaskClient
 
+from ops import emulator
 from ops.server import free_port
 from ops.tools import require
 
@@ -81,3 +82,12 @@ def app(store_url: str) -> Flask:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def emulator_port() -> Iterator[int]:
+    """The project's emulator (moto with its patches) on a free loopback port."""
+    port = free_port()
+    emulator.start_background(port)
+    yield port
+    emulator.stop_background(port)

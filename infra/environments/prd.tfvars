@@ -1,0 +1,24 @@
+environment         = "prd"
+aws_region          = "us-east-1"
+domain_name         = "platform.example.com"
+deletion_protection = true
+log_retention_days  = 90
+network = {
+  vpc_cidr           = "10.30.0.0/16"
+  az_count           = 3
+  nat_gateway_per_az = true
+}
+traefik = {
+  min_capacity = 2
+  max_capacity = 6
+}
+redis = {
+  node_type = "cache.t4g.small"
+  replicas  = 2
+  multi_az  = true
+}
+tags = {
+  Project     = "platform"
+  Environment = "prd"
+  ManagedBy   = "terraform"
+}

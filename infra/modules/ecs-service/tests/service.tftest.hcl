@@ -1,0 +1,185 @@
+# Module logic with a mock AWS provider: no credentials, no emulator, plan only.
+
+mock_provider "aws" {
+  mock_data "aws_region" {
+    defaults = { name = "us-east-1" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_data "aws_iam_policy_document" {
+    defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
+  }
+  mock_data "aws_vpc" {
+    defaults = { cidr_block = "10.20.0.0/16" }
+  }
+  mock_data "aws_ecs_task_definition" {
+    defaults = { revision = 1 }
+  }
+  mock_resource "aws_ecs_task_definition" {
+    defaults = { revision = 1 }
+  }
+  mock_resource "aws_iam_role" {
+    defaults = { arn = "arn:aws:iam::123456789012:role/mock" }
+  }
+  mock_resource "aws_ecr_repository" {
+    defaults = { repository_url = "123456789012.dkr.ecr.us-east-1.amazonaws.com/dev/api-comments" }
+  }
+}
+
+variables {
+  name        = "api-comments"
+  environment = "dev"
+  cluster_arn = "arn:aws:ecs:us-east-1:123456789012:cluster/dev-platform"
+  vpc_id      = "vpc-0123456789abcdef0"
+  subnet_ids  = ["subnet-a", "subnet-b", "subnet-c"]
+  port        = 8000
+  domain      = "dev.example.com"
+}
+
+run "five_line_service_gets_a_router_and_no_extras" {
+  command = plan
+
+  assert {
+    condition     = output.docker_labels["traefik.http.routers.api-comments.rule"] == "Host(`api-comments.dev.example.com`)"
+    error_message = "the router rule should be Host(<name>.<domain>)"
+  }
+  assert {
+    condition     = output.docker_labels["traefik.http.routers.api-comments.entrypoints"] == "web"
+    error_message = "a public service should use the web entrypoint"
+  }
+  assert {
+    condition     = !contains(keys(output.docker_labels), "traefik.http.routers.api-comments.middlewares")
+    error_message = "no middleware label without rate limit, circuit breaker or retry"
+  }
+  assert {
+    condition     = !contains(keys(output.docker_labels), "PROMETHEUS_EXPORTER_PORT")
+    error_message = "no scrape labels without metrics_port"
+  }
+  assert {
+    condition     = length(aws_appautoscaling_target.this) == 0 && length(aws_appautoscaling_policy.this) == 0
+    error_message = "no autoscaling unless auto_scaling_metric is set"
+  }
+  assert {
+    condition     = aws_cloudwatch_log_group.this.retention_in_days == 14
+    error_message = "dev logs default to 14 days"
+  }
+}
+
+run "the_write_up_complete_example" {
+  command = plan
+
+  variables {
+    metrics_path               = "/metrics"
+    metrics_port               = 8000
+    memory                     = 2048
+    cpu                        = 1024
+    use_spot                   = true
+    auto_scaling_metric        = "cpu"
+    auto_scaling_target_value  = 40
+    auto_scaling_up_cooldown   = 120
+    auto_scaling_down_cooldown = 300
+    auto_scaling_min_capacity  = 2
+    auto_scaling_max_capacity  = 8
+    rate_limit                 = { average = 10, period = "5s", burst = 20 }
+    circuit_breaker_expression = "NetworkErrorRatio() > 0.30"
+    retry_attempts             = 2
+  }
+
+  assert {
+    condition     = output.docker_labels["traefik.http.routers.api-comments.middlewares"] == "api-comments-ratelimit,api-comments-circuitbreaker,api-comments-retry"
+    error_message = "every enabled middleware should be attached to the router, in order"
+  }
+  assert {
+    condition = (
+      output.docker_labels["traefik.http.middlewares.api-comments-ratelimit.ratelimit.average"] == "10" &&
+      output.docker_labels["traefik.http.middlewares.api-comments-ratelimit.ratelimit.period"] == "5s" &&
+      output.docker_labels["traefik.http.middlewares.api-comments-ratelimit.ratelimit.burst"] == "20" &&
+      output.docker_labels["traefik.http.middlewares.api-comments-ratelimit.ratelimit.sourcecriterion.ipstrategy.depth"] == "1"
+    )
+    error_message = "rate limit labels should carry average, period, burst and depth 1"
+  }
+  assert {
+    condition     = output.docker_labels["PROMETHEUS_EXPORTER_PORT"] == "8000" && output.docker_labels["PROMETHEUS_EXPORTER_PATH"] == "/metrics"
+    error_message = "scrape labels should carry the metrics port and path"
+  }
+  assert {
+    condition     = aws_appautoscaling_target.this[0].min_capacity == 2 && aws_appautoscaling_target.this[0].max_capacity == 8
+    error_message = "autoscaling capacity should be 2-8"
+  }
+  assert {
+    condition = (
+      aws_appautoscaling_policy.this[0].target_tracking_scaling_policy_configuration[0].predefined_metric_specification[0].predefined_metric_type == "ECSServiceAverageCPUUtilization" &&
+      aws_appautoscaling_policy.this[0].target_tracking_scaling_policy_configuration[0].target_value == 40 &&
+      aws_appautoscaling_policy.this[0].target_tracking_scaling_policy_configuration[0].scale_out_cooldown == 120 &&
+      aws_appautoscaling_policy.this[0].target_tracking_scaling_policy_configuration[0].scale_in_cooldown == 300
+    )
+    error_message = "cpu target tracking at 40 with cooldowns 120/300"
+  }
+  assert {
+    condition = (
+      one([for s in aws_ecs_service.this.capacity_provider_strategy : s.base if s.capacity_provider == "FARGATE"]) == 1 &&
+      one([for s in aws_ecs_service.this.capacity_provider_strategy : s.weight if s.capacity_provider == "FARGATE_SPOT"]) == 1
+    )
+    error_message = "spot should keep an on-demand base on FARGATE"
+  }
+}
+
+run "memory_autoscaling_and_private_exposure" {
+  command = plan
+
+  variables {
+    auto_scaling_metric = "memory"
+    exposure            = "private"
+  }
+
+  assert {
+    condition     = aws_appautoscaling_policy.this[0].target_tracking_scaling_policy_configuration[0].predefined_metric_specification[0].predefined_metric_type == "ECSServiceAverageMemoryUtilization"
+    error_message = "memory autoscaling should track ECSServiceAverageMemoryUtilization"
+  }
+  assert {
+    condition     = output.docker_labels["traefik.http.routers.api-comments.entrypoints"] == "internal"
+    error_message = "a private service should only be on the internal entrypoint"
+  }
+}
+
+run "rejects_an_invalid_fargate_pair" {
+  command = plan
+
+  variables {
+    cpu    = 256
+    memory = 4096
+  }
+
+  expect_failures = [var.memory]
+}
+
+run "rejects_a_wildcard_action" {
+  command = plan
+
+  variables {
+    iam_policy_statements = [{ actions = ["*"], resources = ["*"] }]
+  }
+
+  expect_failures = [var.iam_policy_statements]
+}
+
+run "rejects_requests_autoscaling_without_a_target_group" {
+  command = plan
+
+  variables {
+    auto_scaling_metric = "requests"
+  }
+
+  expect_failures = [var.auto_scaling_resource_label]
+}
+
+run "rejects_a_malformed_rate_limit_period" {
+  command = plan
+
+  variables {
+    rate_limit = { average = 10, period = "five seconds", burst = 20 }
+  }
+
+  expect_failures = [var.rate_limit]
+}

@@ -1,0 +1,415 @@
+variable "name" {
+  description = "Service name: the ECS service, task family, ECR repository, log group and Traefik router are named after it."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,30}[a-z0-9]$", var.name))
+    error_message = "name must be 3-32 lower-case letters, digits or hyphens, starting with a letter."
+  }
+}
+
+variable "environment" {
+  description = "Environment name: local, dev or prd."
+  type        = string
+
+  validation {
+    condition     = contains(["local", "dev", "prd"], var.environment)
+    error_message = "environment must be one of local, dev, prd."
+  }
+}
+
+variable "cluster_arn" {
+  description = "ARN of the ECS cluster the service runs in."
+  type        = string
+}
+
+variable "vpc_id" {
+  description = "VPC of the service's security group."
+  type        = string
+}
+
+variable "subnet_ids" {
+  description = "Private subnets the tasks run in (no public IP is assigned)."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.subnet_ids) > 0
+    error_message = "subnet_ids needs at least one subnet."
+  }
+}
+
+variable "ingress_security_group_ids" {
+  description = "Security groups (Traefik's) allowed to reach the service port."
+  type        = list(string)
+  default     = []
+}
+
+variable "metrics_security_group_ids" {
+  description = "Security groups (Prometheus') allowed to reach the metrics port."
+  type        = list(string)
+  default     = []
+}
+
+variable "port" {
+  description = "Container port the service listens on."
+  type        = number
+
+  validation {
+    condition     = var.port >= 1 && var.port <= 65535 && floor(var.port) == var.port
+    error_message = "port must be an integer from 1 to 65535."
+  }
+}
+
+variable "host" {
+  description = "Host name Traefik routes to the service; null means <name>.<domain>."
+  type        = string
+  default     = null
+}
+
+variable "domain" {
+  description = "Domain the default host name is built from (the environment's zone)."
+  type        = string
+  default     = null
+}
+
+variable "exposure" {
+  description = "public: reachable through the public ALB; private: only through the private ALB inside the VPC."
+  type        = string
+  default     = "public"
+
+  validation {
+    condition     = contains(["public", "private"], var.exposure)
+    error_message = "exposure must be public or private."
+  }
+}
+
+variable "image" {
+  description = "Full image reference, owned by Terraform. Leave null for services built here: the image is then the module's ECR repository at the tag the deploy task records."
+  type        = string
+  default     = null
+}
+
+variable "initial_image_tag" {
+  description = "Tag used until the first `invoke deploy` records one (only when image is null)."
+  type        = string
+  default     = "bootstrap"
+}
+
+variable "cpu" {
+  description = "Task CPU units (256 = 0.25 vCPU)."
+  type        = number
+  default     = 256
+
+  validation {
+    condition     = contains([256, 512, 1024, 2048, 4096, 8192, 16384], var.cpu)
+    error_message = "cpu must be a Fargate value: 256, 512, 1024, 2048, 4096, 8192 or 16384."
+  }
+}
+
+variable "memory" {
+  description = "Task memory in MiB; must be a valid Fargate pair with cpu."
+  type        = number
+  default     = 512
+
+  validation {
+    condition = contains(lookup({
+      256   = [512, 1024, 2048]
+      512   = [1024, 2048, 3072, 4096]
+      1024  = [for gb in range(2, 9) : gb * 1024]
+      2048  = [for gb in range(4, 17) : gb * 1024]
+      4096  = [for gb in range(8, 31) : gb * 1024]
+      8192  = [for gb in range(16, 61, 4) : gb * 1024]
+      16384 = [for gb in range(32, 121, 8) : gb * 1024]
+    }, var.cpu, []), var.memory)
+    error_message = "memory is not valid for this cpu on Fargate: 256 takes 512-2048; 512 takes 1024-4096; 1024 takes 2048-8192; 2048 takes 4096-16384; 4096 takes 8192-30720 (steps of 1024); 8192 takes 16384-61440 (steps of 4096); 16384 takes 32768-122880 (steps of 8192)."
+  }
+}
+
+variable "cpu_architecture" {
+  description = "X86_64 or ARM64 (Graviton, cheaper; the image must be built for it)."
+  type        = string
+  default     = "X86_64"
+
+  validation {
+    condition     = contains(["X86_64", "ARM64"], var.cpu_architecture)
+    error_message = "cpu_architecture must be X86_64 or ARM64."
+  }
+}
+
+variable "command" {
+  description = "Container command; null keeps the image's CMD."
+  type        = list(string)
+  default     = null
+}
+
+variable "entrypoint" {
+  description = "Container entrypoint; null keeps the image's ENTRYPOINT."
+  type        = list(string)
+  default     = null
+}
+
+variable "environment_variables" {
+  description = "Environment variables for every environment."
+  type        = map(string)
+  default     = {}
+}
+
+variable "environment_variables_by_env" {
+  description = "Environment variables per environment, merged over environment_variables: { prd = { LOG_LEVEL = \"WARNING\" } }."
+  type        = map(map(string))
+  default     = {}
+
+  validation {
+    condition     = alltrue([for env in keys(var.environment_variables_by_env) : contains(["local", "dev", "prd"], env)])
+    error_message = "environment_variables_by_env keys must be local, dev or prd."
+  }
+}
+
+variable "secrets" {
+  description = "Environment variables read at start from SSM Parameter Store or Secrets Manager: name => parameter or secret ARN (a JSON key may follow a secret ARN, as ECS allows). The execution role may read exactly these."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for arn in values(var.secrets) : can(regex("^arn:aws[a-z-]*:(ssm|secretsmanager):", arn))])
+    error_message = "secrets values must be SSM parameter or Secrets Manager secret ARNs."
+  }
+}
+
+variable "iam_policy_statements" {
+  description = "Extra IAM statements for the task role (what the application itself may call). List actions explicitly."
+  type = list(object({
+    sid       = optional(string)
+    effect    = optional(string, "Allow")
+    actions   = list(string)
+    resources = list(string)
+    conditions = optional(list(object({
+      test     = string
+      variable = string
+      values   = list(string)
+    })), [])
+  }))
+  default = []
+
+  validation {
+    condition     = alltrue([for s in var.iam_policy_statements : !contains(s.actions, "*")])
+    error_message = "iam_policy_statements must list actions; \"*\" is not allowed."
+  }
+}
+
+variable "health_check_path" {
+  description = "HTTP path Traefik and the container health check probe."
+  type        = string
+  default     = "/health"
+
+  validation {
+    condition     = startswith(var.health_check_path, "/")
+    error_message = "health_check_path must start with /."
+  }
+}
+
+variable "health_check_interval" {
+  description = "Seconds between health checks."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.health_check_interval >= 5 && var.health_check_interval <= 300
+    error_message = "health_check_interval must be 5-300 seconds (ECS limits)."
+  }
+}
+
+variable "health_check_timeout" {
+  description = "Seconds a health check may take; less than the interval."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.health_check_timeout >= 2 && var.health_check_timeout <= 60 && var.health_check_timeout < var.health_check_interval
+    error_message = "health_check_timeout must be 2-60 seconds and shorter than health_check_interval."
+  }
+}
+
+variable "metrics_port" {
+  description = "Port Prometheus scrapes (PROMETHEUS_EXPORTER_PORT label); null disables scraping."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.metrics_port == null || (coalesce(var.metrics_port, 0) >= 1 && coalesce(var.metrics_port, 0) <= 65535)
+    error_message = "metrics_port must be from 1 to 65535, or null."
+  }
+}
+
+variable "metrics_path" {
+  description = "Path Prometheus scrapes (PROMETHEUS_EXPORTER_PATH label)."
+  type        = string
+  default     = "/metrics"
+
+  validation {
+    condition     = startswith(var.metrics_path, "/")
+    error_message = "metrics_path must start with /."
+  }
+}
+
+variable "rate_limit" {
+  description = "Traefik rate limit per source: average requests per period, burst, and X-Forwarded-For depth (1 behind the ALB). null disables it."
+  type = object({
+    average         = number
+    period          = optional(string, "1s")
+    burst           = number
+    source_ip_depth = optional(number, 1)
+  })
+  default = null
+
+  validation {
+    condition     = var.rate_limit == null || try(var.rate_limit.average > 0 && var.rate_limit.burst >= 1 && can(regex("^[0-9]+(ms|s|m|h)$", var.rate_limit.period)) && var.rate_limit.source_ip_depth >= 0, false)
+    error_message = "rate_limit needs average > 0, burst >= 1, a period like 1s, 5s or 1m, and source_ip_depth >= 0."
+  }
+}
+
+variable "circuit_breaker_expression" {
+  description = "Traefik circuit breaker expression, e.g. \"NetworkErrorRatio() > 0.30 || ResponseCodeRatio(500, 600, 0, 600) > 0.25\"; null disables it."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.circuit_breaker_expression == null || can(regex("(NetworkErrorRatio|ResponseCodeRatio|LatencyAtQuantileMS)\\(", coalesce(var.circuit_breaker_expression, "-")))
+    error_message = "circuit_breaker_expression must use NetworkErrorRatio(), ResponseCodeRatio() or LatencyAtQuantileMS()."
+  }
+}
+
+variable "retry_attempts" {
+  description = "Traefik retries on network errors before answering (0 disables the retry middleware)."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.retry_attempts >= 0 && var.retry_attempts <= 10
+    error_message = "retry_attempts must be from 0 to 10."
+  }
+}
+
+variable "desired_count" {
+  description = "Tasks to run when autoscaling is off (with autoscaling, the starting count)."
+  type        = number
+  default     = 1
+}
+
+variable "use_spot" {
+  description = "Run on FARGATE_SPOT, keeping spot_on_demand_base tasks on FARGATE."
+  type        = bool
+  default     = false
+}
+
+variable "spot_on_demand_base" {
+  description = "With use_spot, tasks that always run on on-demand FARGATE."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.spot_on_demand_base >= 0
+    error_message = "spot_on_demand_base must be >= 0."
+  }
+}
+
+variable "auto_scaling_metric" {
+  description = "Target-tracking metric: cpu, memory, requests (ALB requests per target; needs auto_scaling_resource_label) or null for no autoscaling."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.auto_scaling_metric == null || contains(["cpu", "memory", "requests"], coalesce(var.auto_scaling_metric, "-"))
+    error_message = "auto_scaling_metric must be cpu, memory, requests or null."
+  }
+}
+
+variable "auto_scaling_resource_label" {
+  description = "With auto_scaling_metric = requests: the ALB target group resource label (app/<alb>/<id>/targetgroup/<tg>/<id>)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.auto_scaling_metric != "requests" || var.auto_scaling_resource_label != null
+    error_message = "auto_scaling_metric = requests needs auto_scaling_resource_label."
+  }
+}
+
+variable "auto_scaling_target_value" {
+  description = "Target of the metric: percent for cpu and memory, requests per target for requests."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.auto_scaling_target_value > 0
+    error_message = "auto_scaling_target_value must be positive."
+  }
+}
+
+variable "auto_scaling_up_cooldown" {
+  description = "Seconds after a scale-out before the next one."
+  type        = number
+  default     = 60
+}
+
+variable "auto_scaling_down_cooldown" {
+  description = "Seconds after a scale-in before the next one."
+  type        = number
+  default     = 300
+}
+
+variable "auto_scaling_min_capacity" {
+  description = "Fewest tasks autoscaling keeps."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.auto_scaling_min_capacity >= 0
+    error_message = "auto_scaling_min_capacity must be >= 0."
+  }
+}
+
+variable "auto_scaling_max_capacity" {
+  description = "Most tasks autoscaling runs; at least auto_scaling_min_capacity."
+  type        = number
+  default     = 4
+
+  validation {
+    condition     = var.auto_scaling_max_capacity >= var.auto_scaling_min_capacity
+    error_message = "auto_scaling_max_capacity must be >= auto_scaling_min_capacity."
+  }
+}
+
+variable "stop_timeout" {
+  description = "Seconds between SIGTERM and SIGKILL when a task stops (Fargate allows up to 120)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.stop_timeout >= 2 && var.stop_timeout <= 120
+    error_message = "stop_timeout must be from 2 to 120 seconds."
+  }
+}
+
+variable "enable_execute_command" {
+  description = "Allow `aws ecs execute-command` into the tasks (adds the SSM messages permissions)."
+  type        = bool
+  default     = false
+}
+
+variable "log_retention_days" {
+  description = "CloudWatch log retention; null picks by environment (local 1, dev 14, prd 90)."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.log_retention_days == null || contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], coalesce(var.log_retention_days, 1))
+    error_message = "log_retention_days must be a CloudWatch retention value (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, ...)."
+  }
+}
+
+variable "tags" {
+  description = "Tags added to every resource."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,267 @@
+"""The embedded AWS emulator: moto's server, on loopback, with the gaps Terraform hits closed.
+
+The Terraform code is pure AWS (DESIGN decision 1). Where moto lacks an API that the
+AWS provider calls, this module adds it to moto, never to the `.tf` files. Each
+patch names the provider call it serves. Run it with `python -m ops.emulator`;
+`invoke up` starts it in the background.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from . import REPO
+
+HOST = "127.0.0.1"
+DEFAULT_PORT = 4566
+STATE_DIR = REPO / ".data" / "emulator"
+DUMMY_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "test",
+    "AWS_SECRET_ACCESS_KEY": "test",  # the emulator accepts any key
+}
+# Settings the emulator process needs (see DESIGN "Known gaps of the emulator").
+EMULATOR_ENV = {
+    "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
+    "MOTO_ALLOW_NONEXISTENT_REGION": "false",
+}
+
+
+def endpoint(port: int = DEFAULT_PORT) -> str:
+    return f"http://{HOST}:{port}"
+
+
+def client_env(port: int = DEFAULT_PORT, region: str = "us-east-1") -> dict[str, str]:
+    """What Terraform, boto3 and ecs-deploy need to talk to the emulator instead of AWS."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint(port),
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        **DUMMY_CREDENTIALS,
+    }
+
+
+def _patch_application_autoscaling() -> None:
+    """aws_appautoscaling_target: the provider tags the target after RegisterScalableTarget
+    and reads the tags back; moto 5.2 implements neither call."""
+    from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
+
+    def tags_of(self: ApplicationAutoScalingResponse) -> dict[str, str]:
+        store: dict[str, dict[str, str]] = self.applicationautoscaling_backend.__dict__.setdefault(
+            "_tags", {}
+        )
+        return store.setdefault(self._get_param("ResourceARN"), {})
+
+    def list_tags_for_resource(self: ApplicationAutoScalingResponse) -> str:
+        return json.dumps({"Tags": tags_of(self)})
+
+    def tag_resource(self: ApplicationAutoScalingResponse) -> str:
+        tags_of(self).update(self._get_param("Tags") or {})
+        return "{}"
+
+    def untag_resource(self: ApplicationAutoScalingResponse) -> str:
+        tags = tags_of(self)
+        for key in self._get_param("TagKeys") or []:
+            tags.pop(key, None)
+        return "{}"
+
+    ApplicationAutoScalingResponse.list_tags_for_resource = list_tags_for_resource  # type: ignore[attr-defined]
+    ApplicationAutoScalingResponse.tag_resource = tag_resource  # type: ignore[attr-defined]
+    ApplicationAutoScalingResponse.untag_resource = untag_resource  # type: ignore[attr-defined]
+
+
+def _patch_efs_backup_policy() -> None:
+    """aws_efs_backup_policy: PutBackupPolicy is missing (DescribeBackupPolicy exists)."""
+    from moto.efs.responses import EFSResponse
+
+    def put_backup_policy(self: EFSResponse) -> tuple[str, dict[str, Any]]:
+        file_system_id = self._get_param("FileSystemId")
+        status = (self._get_param("BackupPolicy") or {}).get("Status", "DISABLED")
+        _, (file_system,) = self.efs_backend.describe_file_systems(file_system_id=file_system_id)
+        file_system._backup = status == "ENABLED"
+        return json.dumps({"BackupPolicy": {"Status": status}}), {"Content-Type": "application/json"}
+
+    EFSResponse.put_backup_policy = put_backup_policy  # type: ignore[attr-defined]
+
+
+def _patch_elasticache_members() -> None:
+    """aws_elasticache_replication_group: the provider reads member clusters `<id>-001`…,
+    which moto does not create; and a deleted group must disappear, not stay 'deleting'."""
+    from moto.elasticache.models import ElastiCacheBackend
+
+    create_group = ElastiCacheBackend.create_replication_group
+    delete_group = ElastiCacheBackend.delete_replication_group
+    cluster_params = [
+        p for p in inspect.signature(ElastiCacheBackend.create_cache_cluster).parameters if p != "self"
+    ]
+
+    def create_replication_group(self: ElastiCacheBackend, **kwargs: Any) -> Any:
+        group = create_group(self, **kwargs)
+        azs = kwargs.get("preferred_cache_cluster_azs") or []
+        for n in range(1, (kwargs.get("num_cache_clusters") or 1) + 1):
+            member: dict[str, Any] = dict.fromkeys(cluster_params)
+            member.update(
+                cache_cluster_id=f"{group.replication_group_id}-{n:03d}",
+                replication_group_id=group.replication_group_id,
+                num_cache_nodes=1,
+                preferred_availability_zone=azs[n - 1] if n <= len(azs) else None,
+                log_delivery_configurations=[],
+                **{key: kwargs.get(key) for key in (
+                    "cache_node_type", "engine", "engine_version", "cache_parameter_group_name",
+                    "cache_subnet_group_name", "security_group_ids", "port", "transit_encryption_enabled",
+                    "snapshot_retention_limit", "snapshot_window", "preferred_maintenance_window",
+                    "auto_minor_version_upgrade", "network_type", "ip_discovery",
+                )},
+            )  # fmt: skip
+            self.create_cache_cluster(**member)
+            if member["cache_cluster_id"] not in group.member_clusters:
+                group.member_clusters.append(str(member["cache_cluster_id"]))
+        return group
+
+    def delete_replication_group(self: ElastiCacheBackend, **kwargs: Any) -> Any:
+        group = delete_group(self, **kwargs)
+        for member in list(group.member_clusters):
+            self.cache_clusters.pop(member, None)
+        self.replication_groups.pop(group.replication_group_id, None)
+        return group
+
+    ElastiCacheBackend.create_replication_group = create_replication_group  # type: ignore[method-assign,assignment]
+    ElastiCacheBackend.delete_replication_group = delete_replication_group  # type: ignore[method-assign,assignment]
+
+
+def _patch_route53_private_zones() -> None:
+    """aws_route53_zone with a vpc block: AWS makes a zone created with a VPC private;
+    moto only looks at HostedZoneConfig.PrivateZone, which the provider does not send,
+    and GetHostedZone drops the VPCs (snake_case keys), so every plan re-adds them."""
+    from moto.core.responses import ActionResult
+    from moto.route53.responses import Route53
+
+    create_hosted_zone = Route53.create_hosted_zone
+    get_hosted_zone = Route53.get_hosted_zone
+
+    def create_hosted_zone_private_with_vpc(self: Route53) -> ActionResult:
+        result = create_hosted_zone(self)
+        vpc_id, region = self._get_param("VPC.VPCId"), self._get_param("VPC.VPCRegion")
+        zone = list(self.backend.zones.values())[-1]  # the zone just created
+        if vpc_id and not zone.private_zone:
+            zone.private_zone = True
+            zone.add_vpc(vpc_id, region or self.region)
+        return result
+
+    def get_hosted_zone_with_vpcs(self: Route53) -> ActionResult:
+        zone = self.backend.get_hosted_zone(self._get_param("Id"))
+        if not zone.private_zone:
+            return get_hosted_zone(self)
+        return ActionResult({
+            "HostedZone": zone,
+            "VPCs": [{"VPCId": vpc.get("vpc_id"), "VPCRegion": vpc.get("vpc_region")} for vpc in zone.vpcs],
+        })  # fmt: skip
+
+    Route53.create_hosted_zone = create_hosted_zone_private_with_vpc  # type: ignore[method-assign]
+    Route53.get_hosted_zone = get_hosted_zone_with_vpcs  # type: ignore[method-assign]
+
+
+PATCHES: list[Callable[[], None]] = [
+    _patch_route53_private_zones,
+    _patch_application_autoscaling,
+    _patch_efs_backup_policy,
+    _patch_elasticache_members,
+]
+
+
+def serve(port: int) -> None:
+    """Run the patched moto server in the foreground until SIGTERM/SIGINT."""
+    os.environ.update(EMULATOR_ENV)
+    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
+    for patch in PATCHES:
+        patch()
+    server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
+    server.start()
+    print(f"emulator listening on {endpoint(port)}", flush=True)
+    stopped = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopped
+        stopped = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    while not stopped:
+        time.sleep(0.2)
+    server.stop()
+
+
+def is_running(port: int = DEFAULT_PORT) -> bool:
+    try:
+        return requests.get(f"{endpoint(port)}/moto-api/", timeout=1).ok
+    except requests.ConnectionError:
+        return False
+
+
+def pid_file(port: int) -> Path:
+    return STATE_DIR / f"emulator-{port}.pid"
+
+
+def start_background(port: int = DEFAULT_PORT, timeout: float = 30.0) -> bool:
+    """Start the emulator unless one answers on ``port``; True if this call started it."""
+    if is_running(port):
+        return False
+    STATE_DIR.mkdir(parents=True, exist_ok=True)
+    log = (STATE_DIR / f"emulator-{port}.log").open("ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ops.emulator", "--port", str(port)],
+        cwd=REPO,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # outlives the invoke process that started it
+    )
+    pid_file(port).write_text(str(process.pid))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the emulator exited with {process.returncode}; see {log.name}")
+        if is_running(port):
+            return True
+        time.sleep(0.2)
+    raise TimeoutError(
+        f"the emulator did not answer on {endpoint(port)} within {timeout:.0f} s; see {log.name}"
+    )
+
+
+def stop_background(port: int = DEFAULT_PORT) -> bool:
+    """Stop the emulator this repo started on ``port``; True if one was stopped."""
+    path = pid_file(port)
+    if not path.exists():
+        return False
+    pid = int(path.read_text())
+    path.unlink()
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return False
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and is_running(port):
+        time.sleep(0.1)
+    return True
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    serve(parser.parse_args().port)
+
+
+if __name__ == "__main__":
+    main()

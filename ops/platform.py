@@ -1,0 +1,163 @@
+"""Bring the platform up, plan, apply and destroy its layers, with progress and a summary."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from . import emulator
+from .terraform import ENVIRONMENTS, Layer, PlanSummary, backend_settings, cli_config, existing_layers
+
+Progress = Callable[[str], None]
+
+
+class MissingCredentials(RuntimeError):
+    """dev/prd need AWS credentials and none were found."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = "local"
+    plugin_mirror: str | None = None
+    emulator_port: int = emulator.DEFAULT_PORT
+
+    @classmethod
+    def from_config(cls, env: str, config: dict[str, Any]) -> Settings:
+        """invoke.yaml's `terraform:` section, overridden by TF_PLUGIN_MIRROR."""
+        if env not in ENVIRONMENTS:
+            raise ValueError(f"unknown environment {env!r}: choose one of {', '.join(ENVIRONMENTS)}")
+        mirror = os.environ.get("TF_PLUGIN_MIRROR") or config.get("plugin_mirror") or None
+        return cls(env, mirror, int(config.get("emulator_port", emulator.DEFAULT_PORT)))
+
+
+def terraform_environ(settings: Settings) -> dict[str, str]:
+    region = backend_settings(settings.env)["region"]
+    environ = {
+        "TF_IN_AUTOMATION": "1",
+        "TF_INPUT": "0",
+        "TF_CLI_CONFIG_FILE": str(cli_config(settings.plugin_mirror)),
+    }
+    if settings.env == "local":
+        return environ | emulator.client_env(settings.emulator_port, region)
+    if boto3.Session().get_credentials() is None:
+        raise MissingCredentials(
+            f"no AWS credentials for {settings.env}: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY (in GitHub Actions, aws-actions/configure-aws-credentials "
+            "with role-to-assume)"
+        )
+    return environ | {"AWS_REGION": region, "AWS_DEFAULT_REGION": region}
+
+
+def ensure_state_bucket(settings: Settings, environ: dict[str, str]) -> bool:
+    """Create the environment's state bucket (versioned, encrypted, private); True if created."""
+    backend = backend_settings(settings.env)
+    s3 = boto3.client("s3", region_name=backend["region"], endpoint_url=environ.get("AWS_ENDPOINT_URL"),
+                      aws_access_key_id=environ.get("AWS_ACCESS_KEY_ID"),
+                      aws_secret_access_key=environ.get("AWS_SECRET_ACCESS_KEY"))  # fmt: skip
+    bucket = backend["bucket"]
+    try:
+        s3.head_bucket(Bucket=bucket)
+        return False
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] not in ("404", "NoSuchBucket"):
+            raise
+    extra = {} if backend["region"] == "us-east-1" else {
+        "CreateBucketConfiguration": {"LocationConstraint": backend["region"]}
+    }  # fmt: skip
+    s3.create_bucket(Bucket=bucket, **extra)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_encryption(
+        Bucket=bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
+    )
+    s3.put_public_access_block(
+        Bucket=bucket,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
+    return True
+
+
+@dataclass
+class LayerResult:
+    layer: str
+    resources: int
+    seconds: float
+
+
+def _timed(progress: Progress, label: str, step: Callable[[], Any]) -> Any:
+    started = time.monotonic()
+    progress(f"[{label}] ...")
+    result = step()
+    progress(f"[{label}] done in {time.monotonic() - started:.1f} s")
+    return result
+
+
+def apply_layers(settings: Settings, layers: Iterable[str], progress: Progress = print) -> list[LayerResult]:
+    environ = terraform_environ(settings)
+    if ensure_state_bucket(settings, environ):
+        progress(f"created state bucket {backend_settings(settings.env)['bucket']}")
+    results = []
+    for name in layers:
+        started = time.monotonic()
+        layer = Layer(name, settings.env, environ)
+        _timed(progress, f"{name} init", layer.init)
+        _timed(progress, f"{name} apply", layer.apply)
+        results.append(LayerResult(name, layer.resource_count(), time.monotonic() - started))
+    return results
+
+
+def destroy_layers(settings: Settings, layers: Iterable[str], progress: Progress = print) -> None:
+    environ = terraform_environ(settings)
+    for name in reversed(list(layers)):
+        layer = Layer(name, settings.env, environ)
+        _timed(progress, f"{name} init", layer.init)
+        _timed(progress, f"{name} destroy", layer.destroy)
+
+
+def plan_layers(
+    settings: Settings, layers: Iterable[str], *, parallel: bool = True, progress: Progress = print
+) -> list[PlanSummary]:
+    """Plan each layer (in parallel threads by default: each plan waits on its own terraform)."""
+    environ = terraform_environ(settings)
+
+    def plan(name: str) -> PlanSummary:
+        started = time.monotonic()
+        layer = Layer(name, settings.env, environ)
+        layer.init()
+        summary = layer.plan()
+        summary.seconds = time.monotonic() - started
+        progress(f"[{name}] planned in {summary.seconds:.1f} s")
+        return summary
+
+    names = list(layers)
+    if not parallel or len(names) == 1:
+        return [plan(name) for name in names]
+    with ThreadPoolExecutor(max_workers=len(names)) as pool:
+        return list(pool.map(plan, names))
+
+
+def up(settings: Settings, progress: Progress = print) -> list[LayerResult]:
+    """Start the emulator if needed (local only) and apply every layer in order."""
+    if settings.env == "local" and emulator.start_background(settings.emulator_port):
+        progress(f"started the emulator on {emulator.endpoint(settings.emulator_port)}")
+    return apply_layers(settings, existing_layers(), progress)
+
+
+def outputs(settings: Settings, layer: str) -> dict[str, Any]:
+    target = Layer(layer, settings.env, terraform_environ(settings))
+    target.init()
+    return target.outputs()

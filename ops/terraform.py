@@ -1,0 +1,173 @@
+"""The one place that runs Terraform (through python-terraform), so it can be replaced here alone.
+
+A layer is a Terraform root under infra/; an environment is a tfvars file and an S3
+backend config under infra/environments/. Everything else (emulator, credentials,
+provider mirror) reaches Terraform through environment variables.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from python_terraform import IsFlagged, Terraform
+
+from . import REPO
+from .tools import require
+
+INFRA = REPO / "infra"
+ENVIRONMENTS_DIR = INFRA / "environments"
+LAYERS = ("01-base", "02-traefik", "03-services", "04-observability")
+ENVIRONMENTS = ("local", "dev", "prd")
+DATA = REPO / ".data"
+
+
+class TerraformError(RuntimeError):
+    """A Terraform command failed; the message carries its own error output."""
+
+
+def existing_layers() -> list[str]:
+    return [layer for layer in LAYERS if any((INFRA / layer).glob("*.tf"))]
+
+
+def backend_settings(env: str) -> dict[str, str]:
+    """The simple ``key = value`` pairs of infra/environments/<env>.s3.tfbackend."""
+    path = ENVIRONMENTS_DIR / f"{env}.s3.tfbackend"
+    if not path.exists():
+        raise ValueError(f"unknown environment {env!r}: {path.relative_to(REPO)} does not exist")
+    pairs = re.findall(r'^\s*(\w+)\s*=\s*"?([^"\n]*?)"?\s*$', path.read_text(), flags=re.MULTILINE)
+    return dict(pairs)
+
+
+def cli_config(plugin_mirror: str | None) -> Path:
+    """A Terraform CLI config: a shared plugin cache, and the provider mirror when one is set
+    (offline machines; decision 10). Online users get the registry."""
+    DATA.mkdir(exist_ok=True)
+    cache = DATA / "terraform-plugin-cache"
+    cache.mkdir(exist_ok=True)
+    text = f'plugin_cache_dir = "{cache}"\n'
+    if plugin_mirror:
+        if not Path(plugin_mirror).is_dir():
+            raise ValueError(f"the provider mirror {plugin_mirror} is not a directory (TF_PLUGIN_MIRROR)")
+        text += f'provider_installation {{\n  filesystem_mirror {{\n    path = "{plugin_mirror}"\n  }}\n}}\n'
+    path = DATA / "terraform.rc"
+    path.write_text(text)
+    return path
+
+
+@dataclass
+class PlanSummary:
+    layer: str
+    add: int = 0
+    change: int = 0
+    destroy: int = 0
+    replace: int = 0
+    destroyed: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.add or self.change or self.destroy or self.replace)
+
+
+def summarize_plan(layer: str, plan: dict[str, Any]) -> PlanSummary:
+    """Counts from ``terraform show -json`` of a plan, the way Terraform's own summary counts."""
+    summary = PlanSummary(layer)
+    for change in plan.get("resource_changes", []):
+        actions = change["change"]["actions"]
+        if actions in (["no-op"], ["read"]):
+            continue
+        if "create" in actions and "delete" in actions:
+            summary.replace += 1
+            summary.replaced.append(change["address"])
+        elif actions == ["create"]:
+            summary.add += 1
+        elif actions == ["update"]:
+            summary.change += 1
+        elif actions == ["delete"]:
+            summary.destroy += 1
+            summary.destroyed.append(change["address"])
+    return summary
+
+
+class Layer:
+    """One Terraform root in one environment."""
+
+    def __init__(self, name: str, env: str, environ: dict[str, str]) -> None:
+        if name not in LAYERS:
+            raise ValueError(f"unknown layer {name!r}: choose one of {', '.join(LAYERS)}")
+        self.name, self.env, self.environ = name, env, environ
+        self.path = INFRA / name
+        self.backend = backend_settings(env)
+        self._tf = Terraform(working_dir=str(self.path), terraform_bin_path=require("terraform"))
+
+    @property
+    def var_args(self) -> dict[str, Any]:
+        return {
+            "var_file": [str(ENVIRONMENTS_DIR / f"{self.env}.tfvars")],
+            "var": {"state_bucket": self.backend["bucket"]},
+        }
+
+    @property
+    def plan_file(self) -> Path:
+        return self.path / ".terraform" / f"{self.env}.tfplan"
+
+    def _run(self, command: str, *args: str, ok_codes: tuple[int, ...] = (0,), **options: Any) -> str:
+        os.environ.update(self.environ)  # python-terraform passes the process environment
+        code, out, err = self._tf.cmd(command, *args, no_color=IsFlagged, **options)
+        if code not in ok_codes:
+            raise TerraformError(f"terraform {command} failed in {self.name} ({self.env}):\n{err or out}")
+        return str(out)
+
+    def init(self) -> None:
+        self._run(
+            "init",
+            input=False,
+            reconfigure=IsFlagged,
+            backend_config=[
+                str(ENVIRONMENTS_DIR / f"{self.env}.s3.tfbackend"),
+                f"key={self.name}/terraform.tfstate",
+            ],
+        )
+
+    def plan(self, *, destroy: bool = False) -> PlanSummary:
+        """Plan into a file; return its summary (exit code 2 of -detailed-exitcode is success)."""
+        self._run(
+            "plan",
+            input=False,
+            lock_timeout="120s",
+            out=str(self.plan_file),
+            detailed_exitcode=IsFlagged,
+            destroy=IsFlagged if destroy else None,
+            ok_codes=(0, 2),
+            **self.var_args,
+        )
+        return summarize_plan(self.name, self.show_plan_json())
+
+    def show_plan_json(self) -> dict[str, Any]:
+        return json.loads(self._run("show", str(self.plan_file), json=IsFlagged))  # type: ignore[no-any-return]
+
+    def show_plan_text(self) -> str:
+        return self._run("show", str(self.plan_file))
+
+    def apply(self) -> None:
+        self._run("apply", input=False, auto_approve=IsFlagged, lock_timeout="120s", **self.var_args)
+
+    def destroy(self) -> None:
+        self._run("destroy", input=False, auto_approve=IsFlagged, lock_timeout="120s", **self.var_args)
+
+    def outputs(self) -> dict[str, Any]:
+        raw = json.loads(self._run("output", json=IsFlagged))
+        return {name: value["value"] for name, value in raw.items()}
+
+    def resource_count(self) -> int:
+        out = self._run("state list")
+        return len([line for line in out.splitlines() if line and not line.startswith("data.")])
+
+    def validate(self) -> None:
+        self._run("validate")

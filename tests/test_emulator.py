@@ -1,0 +1,86 @@
+"""The emulator's patches, called the way the AWS provider calls them (through boto3)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+import pytest
+
+from ops import emulator
+
+
+@pytest.fixture
+def aws(emulator_port: int) -> Any:
+    def client(service: str) -> Any:
+        return boto3.client(
+            service,
+            region_name="us-east-1",
+            endpoint_url=emulator.endpoint(emulator_port),
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+
+    return client
+
+
+def test_scalable_targets_can_be_tagged(aws: Any) -> None:
+    ecs, scaling = aws("ecs"), aws("application-autoscaling")
+    ecs.create_cluster(clusterName="tags")
+    ecs.create_service(cluster="tags", serviceName="api", desiredCount=1)
+    scaling.register_scalable_target(
+        ServiceNamespace="ecs", ResourceId="service/tags/api", ScalableDimension="ecs:service:DesiredCount",
+        MinCapacity=1, MaxCapacity=2,
+    )  # fmt: skip
+    arn = scaling.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"][0]["ScalableTargetARN"]
+    scaling.tag_resource(ResourceARN=arn, Tags={"Service": "api", "Owner": "ops"})
+    scaling.untag_resource(ResourceARN=arn, TagKeys=["Owner"])
+    assert scaling.list_tags_for_resource(ResourceARN=arn)["Tags"] == {"Service": "api"}
+
+
+def test_efs_backup_policy_round_trips(aws: Any) -> None:
+    efs = aws("efs")
+    file_system = efs.create_file_system(CreationToken="backup", Encrypted=True)["FileSystemId"]
+    efs.put_backup_policy(FileSystemId=file_system, BackupPolicy={"Status": "ENABLED"})
+    assert efs.describe_backup_policy(FileSystemId=file_system)["BackupPolicy"]["Status"] == "ENABLED"
+
+
+def test_replication_group_creates_and_deletes_its_member_clusters(aws: Any) -> None:
+    elasticache = aws("elasticache")
+    elasticache.create_replication_group(
+        ReplicationGroupId="comments", ReplicationGroupDescription="comment store", Engine="redis",
+        CacheNodeType="cache.t4g.micro", NumCacheClusters=2, TransitEncryptionEnabled=True,
+    )  # fmt: skip
+    group = elasticache.describe_replication_groups(ReplicationGroupId="comments")["ReplicationGroups"][0]
+    assert group["MemberClusters"] == ["comments-001", "comments-002"]
+    member = elasticache.describe_cache_clusters(CacheClusterId="comments-001")["CacheClusters"][0]
+    assert member["ReplicationGroupId"] == "comments"
+
+    elasticache.delete_replication_group(ReplicationGroupId="comments")
+    with pytest.raises(elasticache.exceptions.ReplicationGroupNotFoundFault):
+        elasticache.describe_replication_groups(ReplicationGroupId="comments")
+    with pytest.raises(elasticache.exceptions.CacheClusterNotFoundFault):
+        elasticache.describe_cache_clusters(CacheClusterId="comments-002")
+
+
+def test_zone_created_with_a_vpc_is_private_and_lists_it(aws: Any) -> None:
+    vpc = aws("ec2").create_vpc(CidrBlock="10.99.0.0/16")["Vpc"]["VpcId"]
+    route53 = aws("route53")
+    zone = route53.create_hosted_zone(
+        Name="internal.example.test",
+        CallerReference="private-zone",
+        VPC={"VPCRegion": "us-east-1", "VPCId": vpc},
+    )["HostedZone"]["Id"]
+    answer = route53.get_hosted_zone(Id=zone)
+    assert answer["HostedZone"]["Config"]["PrivateZone"] is True
+    assert answer["VPCs"] == [{"VPCRegion": "us-east-1", "VPCId": vpc}]
+
+    public = route53.create_hosted_zone(Name="example.test", CallerReference="public-zone")["HostedZone"][
+        "Id"
+    ]
+    assert route53.get_hosted_zone(Id=public)["HostedZone"]["Config"]["PrivateZone"] is False
+
+
+def test_start_is_idempotent_and_stop_ends_it(emulator_port: int) -> None:
+    assert emulator.is_running(emulator_port)
+    assert emulator.start_background(emulator_port) is False  # already answering: not started twice
