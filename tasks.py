@@ -76,7 +76,7 @@ def print_table(title: str, columns: list[str], rows: list[list[str]]) -> None:
     }
 )
 def serve(c: Context, port: int = 8000, host: str = "127.0.0.1", workers: int = 2, store: str = "") -> None:
-    """Run api-comments under gunicorn in the foreground (Ctrl-C stops it)."""
+    """Run api-comments under gunicorn in the foreground."""
     from ops.server import gunicorn_command
 
     with clear_errors():
@@ -95,7 +95,7 @@ def serve(c: Context, port: int = 8000, host: str = "127.0.0.1", workers: int = 
     }
 )
 def bench(c: Context, connections: int = 50, seconds: int = 5, rounds: int = 3, write: bool = True) -> None:
-    """Benchmark api-comments GET/POST against a minimal WSGI app under the same gunicorn."""
+    """Benchmark api-comments against a minimal WSGI app (the ceiling)."""
     from ops.bench import markdown, run_benchmark, write_section
 
     command = f"invoke bench --connections {connections} --seconds {seconds} --rounds {rounds}"
@@ -113,7 +113,7 @@ def bench(c: Context, connections: int = 50, seconds: int = 5, rounds: int = 3, 
 
 @task
 def lock(c: Context) -> None:
-    """Re-pin api-comments' runtime dependencies into app/requirements.txt."""
+    """Re-pin api-comments' dependencies (app/requirements.txt)."""
     from ops.lock import write_app_requirements
 
     if c.config.run.dry:
@@ -124,7 +124,7 @@ def lock(c: Context) -> None:
 
 @task(help={"env": ENV_HELP})
 def up(c: Context, env: str = "local") -> None:
-    """Bring the platform up: start the emulator (local) and apply every layer in order."""
+    """Start the emulator (local) and apply every layer in order."""
     from ops.platform import up as bring_up
 
     started = time.monotonic()
@@ -137,7 +137,7 @@ def up(c: Context, env: str = "local") -> None:
 
 @task(help={"port": "emulator port (default from invoke.yaml, 4566)"})
 def down(c: Context, port: int = 0) -> None:
-    """Stop the embedded emulator started by `invoke up` (its state goes with it)."""
+    """Stop the embedded emulator (its state goes with it)."""
     from ops import emulator
 
     port = port or settings(c, "local").emulator_port
@@ -163,7 +163,7 @@ def plan(
     detailed_exitcode: bool = False,
     show: bool = False,
 ) -> None:
-    """Plan one layer or all of them and summarise adds, changes, replacements and destroys."""
+    """Plan one layer or all, with a summary of what would change."""
     from ops.platform import plan_layers
 
     names = chosen_layers(layer, all)

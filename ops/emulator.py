@@ -53,46 +53,117 @@ def client_env(port: int = DEFAULT_PORT, region: str = "us-east-1") -> dict[str,
 
 
 def _patch_application_autoscaling() -> None:
-    """aws_appautoscaling_target: the provider tags the target after RegisterScalableTarget
-    and reads the tags back; moto 5.2 implements neither call."""
+    """aws_appautoscaling_target: the provider sends Tags with RegisterScalableTarget (and
+    tags later with TagResource), then reads them with ListTagsForResource; moto 5.2
+    implements none of it, so a plan would re-add the default tags forever."""
     from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
 
-    def tags_of(self: ApplicationAutoScalingResponse) -> dict[str, str]:
+    register = ApplicationAutoScalingResponse.register_scalable_target
+
+    def tags_of(self: ApplicationAutoScalingResponse, arn: str) -> dict[str, str]:
         store: dict[str, dict[str, str]] = self.applicationautoscaling_backend.__dict__.setdefault(
             "_tags", {}
         )
-        return store.setdefault(self._get_param("ResourceARN"), {})
+        return store.setdefault(arn, {})
+
+    def register_scalable_target(self: ApplicationAutoScalingResponse) -> str:
+        answer = register(self)
+        tags_of(self, json.loads(answer)["ScalableTargetARN"]).update(self._get_param("Tags") or {})
+        return answer
 
     def list_tags_for_resource(self: ApplicationAutoScalingResponse) -> str:
-        return json.dumps({"Tags": tags_of(self)})
+        return json.dumps({"Tags": tags_of(self, self._get_param("ResourceARN"))})
 
     def tag_resource(self: ApplicationAutoScalingResponse) -> str:
-        tags_of(self).update(self._get_param("Tags") or {})
+        tags_of(self, self._get_param("ResourceARN")).update(self._get_param("Tags") or {})
         return "{}"
 
     def untag_resource(self: ApplicationAutoScalingResponse) -> str:
-        tags = tags_of(self)
+        tags = tags_of(self, self._get_param("ResourceARN"))
         for key in self._get_param("TagKeys") or []:
             tags.pop(key, None)
         return "{}"
 
+    ApplicationAutoScalingResponse.register_scalable_target = register_scalable_target  # type: ignore[method-assign]
     ApplicationAutoScalingResponse.list_tags_for_resource = list_tags_for_resource  # type: ignore[attr-defined]
     ApplicationAutoScalingResponse.tag_resource = tag_resource  # type: ignore[attr-defined]
     ApplicationAutoScalingResponse.untag_resource = untag_resource  # type: ignore[attr-defined]
 
 
+# Service settings the provider sends and reads back, which moto's CreateService and
+# UpdateService drop; kept on the service under the attribute names moto serialises.
+ECS_SERVICE_FIELDS = (
+    "availabilityZoneRebalancing",
+    "capacityProviderStrategy",
+    "deploymentConfiguration",
+    "enableECSManagedTags",
+    "enableExecuteCommand",
+    "healthCheckGracePeriodSeconds",
+)
+
+
+def _patch_ecs_service_fields() -> None:
+    """aws_ecs_service: availability_zone_rebalancing, enable_ecs_managed_tags,
+    health_check_grace_period_seconds, the capacity provider strategy, the deployment
+    circuit breaker and ECS Exec would otherwise show as changes on every plan."""
+    from botocore import xform_name
+    from moto.core.responses import ActionResult
+    from moto.ecs.responses import EC2ContainerServiceResponse
+
+    def keeping_fields(action: Callable[[EC2ContainerServiceResponse], ActionResult]) -> Any:
+        def wrapper(self: EC2ContainerServiceResponse) -> ActionResult:
+            result = action(self)
+            service = result.result["service"]  # type: ignore[index]
+            for field in ECS_SERVICE_FIELDS:
+                value = self._get_param(field)
+                if value is not None:
+                    setattr(service, xform_name(field), value)
+            return result
+
+        return wrapper
+
+    EC2ContainerServiceResponse.create_service = keeping_fields(EC2ContainerServiceResponse.create_service)  # type: ignore[method-assign]
+    EC2ContainerServiceResponse.update_service = keeping_fields(EC2ContainerServiceResponse.update_service)  # type: ignore[method-assign]
+
+
+def _patch_security_group_reference_descriptions() -> None:
+    """aws_vpc_security_group_ingress_rule with referenced_security_group_id: moto keeps
+    the description with the referenced group, and DescribeSecurityGroupRules drops it."""
+    from moto.ec2.models.security_groups import SecurityGroupRule
+
+    def description(self: SecurityGroupRule) -> str | None:
+        return self.ip_range.get("Description") or (self.source_group or {}).get("Description")
+
+    SecurityGroupRule.description = property(description)  # type: ignore[method-assign,assignment]
+
+
 def _patch_efs_backup_policy() -> None:
-    """aws_efs_backup_policy: PutBackupPolicy is missing (DescribeBackupPolicy exists)."""
+    """aws_efs_backup_policy: PutBackupPolicy is missing, and DescribeBackupPolicy answers
+    PolicyNotFound for a policy set to DISABLED (AWS answers its status)."""
     from moto.efs.responses import EFSResponse
 
-    def put_backup_policy(self: EFSResponse) -> tuple[str, dict[str, Any]]:
-        file_system_id = self._get_param("FileSystemId")
-        status = (self._get_param("BackupPolicy") or {}).get("Status", "DISABLED")
-        _, (file_system,) = self.efs_backend.describe_file_systems(file_system_id=file_system_id)
-        file_system._backup = status == "ENABLED"
+    def file_system(self: EFSResponse) -> Any:
+        _, (found,) = self.efs_backend.describe_file_systems(file_system_id=self._get_param("FileSystemId"))
+        return found
+
+    def answer(status: str) -> tuple[str, dict[str, Any]]:
         return json.dumps({"BackupPolicy": {"Status": status}}), {"Content-Type": "application/json"}
 
+    def put_backup_policy(self: EFSResponse) -> tuple[str, dict[str, Any]]:
+        status = (self._get_param("BackupPolicy") or {}).get("Status", "DISABLED")
+        target = file_system(self)
+        target._backup = status == "ENABLED"
+        target._backup_policy_status = status
+        return answer(status)
+
+    describe = EFSResponse.describe_backup_policy
+
+    def describe_backup_policy(self: EFSResponse) -> tuple[str, dict[str, Any]]:
+        status = getattr(file_system(self), "_backup_policy_status", None)
+        return answer(status) if status else describe(self)
+
     EFSResponse.put_backup_policy = put_backup_policy  # type: ignore[attr-defined]
+    EFSResponse.describe_backup_policy = describe_backup_policy  # type: ignore[method-assign]
 
 
 def _patch_elasticache_members() -> None:
@@ -175,6 +246,8 @@ def _patch_route53_private_zones() -> None:
 PATCHES: list[Callable[[], None]] = [
     _patch_route53_private_zones,
     _patch_application_autoscaling,
+    _patch_ecs_service_fields,
+    _patch_security_group_reference_descriptions,
     _patch_efs_backup_policy,
     _patch_elasticache_members,
 ]

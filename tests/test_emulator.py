@@ -43,6 +43,8 @@ def test_efs_backup_policy_round_trips(aws: Any) -> None:
     file_system = efs.create_file_system(CreationToken="backup", Encrypted=True)["FileSystemId"]
     efs.put_backup_policy(FileSystemId=file_system, BackupPolicy={"Status": "ENABLED"})
     assert efs.describe_backup_policy(FileSystemId=file_system)["BackupPolicy"]["Status"] == "ENABLED"
+    efs.put_backup_policy(FileSystemId=file_system, BackupPolicy={"Status": "DISABLED"})
+    assert efs.describe_backup_policy(FileSystemId=file_system)["BackupPolicy"]["Status"] == "DISABLED"
 
 
 def test_replication_group_creates_and_deletes_its_member_clusters(aws: Any) -> None:

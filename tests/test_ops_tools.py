@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -44,11 +45,11 @@ def invoke(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_every_task_is_listed_with_a_help_line() -> None:
-    listing = invoke("--list")
+    listing = invoke("--list", "--list-format", "json")
     assert listing.returncode == 0, listing.stderr
-    rows = [line.split(None, 1) for line in listing.stdout.splitlines()[2:] if line.strip()]
-    assert {name for name, *_ in rows} >= {"serve", "bench", "lock"}
-    assert all(len(row) == 2 and row[1].strip() for row in rows), listing.stdout
+    tasks = {task["name"]: task["help"] for task in json.loads(listing.stdout)["tasks"]}
+    assert set(tasks) >= {"serve", "bench", "lock", "up", "down", "plan", "apply", "destroy", "output"}
+    assert all(help_line and len(help_line) <= 72 for help_line in tasks.values()), tasks
 
 
 def test_dry_serve_prints_the_gunicorn_command_without_running_it() -> None:

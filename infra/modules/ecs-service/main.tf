@@ -56,7 +56,7 @@ locals {
     essential    = true
     command      = var.command
     entryPoint   = var.entrypoint
-    portMappings = [for port in distinct(compact([var.port, var.metrics_port])) : { containerPort = port, protocol = "tcp" }]
+    portMappings = [for port in distinct([for p in [var.port, var.metrics_port] : p if p != null]) : { containerPort = port, protocol = "tcp" }]
     environment  = [for key in sort(keys(local.environment_variables)) : { name = key, value = local.environment_variables[key] }]
     secrets      = [for key in sort(keys(var.secrets)) : { name = key, valueFrom = var.secrets[key] }]
     dockerLabels = merge(local.traefik_labels, local.prometheus_labels)
