@@ -39,3 +39,13 @@ def bench(session: nox.Session) -> None:
     """HTTP benchmark of api-comments against the WSGI ceiling (needs wrk); writes docs/performance.md."""
     install_project(session)
     session.run("invoke", "bench", *session.posargs)
+
+
+@nox.session
+def checkov(session: nox.Session) -> None:
+    """checkov over infra/, in its own virtualenv because it pins many packages."""
+    session.install(*nox.project.dependency_groups(PYPROJECT, "checkov"))
+    session.run(
+        "checkov", "--directory", "infra", "--framework", "terraform", "--quiet", "--compact",
+        *(session.posargs or []),
+    )  # fmt: skip

@@ -126,6 +126,7 @@ def lock(c: Context) -> None:
 def up(c: Context, env: str = "local") -> None:
     """Start the emulator (local) and apply every layer in order."""
     from ops.platform import up as bring_up
+    from ops.platform import useful_outputs
 
     started = time.monotonic()
     with clear_errors():
@@ -133,6 +134,7 @@ def up(c: Context, env: str = "local") -> None:
     rows = [[r.layer, str(r.resources), f"{r.seconds:.1f}"] for r in results]
     rows.append(["total", str(sum(r.resources for r in results)), f"{time.monotonic() - started:.1f}"])
     print_table(f"platform up ({env})", ["layer", "resources", "seconds"], rows)
+    print_table("outputs", ["output", "value"], [list(row) for row in useful_outputs(results)])
 
 
 @task(help={"port": "emulator port (default from invoke.yaml, 4566)"})
@@ -152,7 +154,7 @@ def down(c: Context, port: int = 0) -> None:
         "all": "plan every layer (in parallel) with one summary",
         "env": ENV_HELP,
         "detailed_exitcode": "exit 0 when nothing changes, 2 when something does, 1 on error",
-        "show": "print the full plan of each layer",
+        "parallel": "with --all, plan the layers at once (default; --no-parallel: one by one)",
     }
 )
 def plan(
@@ -161,7 +163,7 @@ def plan(
     all: bool = False,
     env: str = "local",
     detailed_exitcode: bool = False,
-    show: bool = False,
+    parallel: bool = True,
 ) -> None:
     """Plan one layer or all, with a summary of what would change."""
     from ops.platform import plan_layers
@@ -169,7 +171,7 @@ def plan(
     names = chosen_layers(layer, all)
     started = time.monotonic()
     with clear_errors():
-        summaries = plan_layers(settings(c, env), names)
+        summaries = plan_layers(settings(c, env), names, parallel=parallel)
     rows = [
         [s.layer, str(s.add), str(s.change), str(s.replace), str(s.destroy), f"{s.seconds:.1f}"]
         for s in summaries

@@ -137,9 +137,10 @@ def _patch_security_group_reference_descriptions() -> None:
     SecurityGroupRule.description = property(description)  # type: ignore[method-assign,assignment]
 
 
-def _patch_efs_backup_policy() -> None:
+def _patch_efs_policies() -> None:
     """aws_efs_backup_policy: PutBackupPolicy is missing, and DescribeBackupPolicy answers
-    PolicyNotFound for a policy set to DISABLED (AWS answers its status)."""
+    PolicyNotFound for a policy set to DISABLED (AWS answers its status).
+    aws_efs_file_system_policy: DeleteFileSystemPolicy is missing (destroy hangs)."""
     from moto.efs.responses import EFSResponse
 
     def file_system(self: EFSResponse) -> Any:
@@ -162,14 +163,23 @@ def _patch_efs_backup_policy() -> None:
         status = getattr(file_system(self), "_backup_policy_status", None)
         return answer(status) if status else describe(self)
 
+    def delete_file_system_policy(self: EFSResponse) -> tuple[str, dict[str, Any]]:
+        file_system(self).file_system_policy = None
+        return "{}", {"status": 200, "Content-Type": "application/json"}
+
     EFSResponse.put_backup_policy = put_backup_policy  # type: ignore[attr-defined]
+    EFSResponse.delete_file_system_policy = delete_file_system_policy  # type: ignore[attr-defined]
     EFSResponse.describe_backup_policy = describe_backup_policy  # type: ignore[method-assign]
 
 
 def _patch_elasticache_members() -> None:
     """aws_elasticache_replication_group: the provider reads member clusters `<id>-001`…,
-    which moto does not create; and a deleted group must disappear, not stay 'deleting'."""
+    which moto does not create; and a deleted group must disappear, not stay 'deleting'.
+    aws_elasticache_subnet_group: DeleteCacheSubnetGroup is missing (destroy hangs)."""
+    from moto.core.responses import EmptyResult
+    from moto.elasticache.exceptions import CacheSubnetGroupNotFound
     from moto.elasticache.models import ElastiCacheBackend
+    from moto.elasticache.responses import ElastiCacheResponse
 
     create_group = ElastiCacheBackend.create_replication_group
     delete_group = ElastiCacheBackend.delete_replication_group
@@ -195,7 +205,14 @@ def _patch_elasticache_members() -> None:
                     "auto_minor_version_upgrade", "network_type", "ip_discovery",
                 )},
             )  # fmt: skip
-            self.create_cache_cluster(**member)
+            cluster = self.create_cache_cluster(**member)
+            # The provider reads these from the first member, which moto's cluster lacks.
+            cluster.at_rest_encryption_enabled = bool(kwargs.get("at_rest_encryption_enabled"))  # type: ignore[attr-defined]
+            cluster.auth_token_enabled = bool(kwargs.get("auth_token"))
+            cluster.security_groups = [  # type: ignore[attr-defined]
+                {"SecurityGroupId": group_id, "Status": "active"}
+                for group_id in kwargs.get("security_group_ids") or []
+            ]
             if member["cache_cluster_id"] not in group.member_clusters:
                 group.member_clusters.append(str(member["cache_cluster_id"]))
         return group
@@ -207,6 +224,13 @@ def _patch_elasticache_members() -> None:
         self.replication_groups.pop(group.replication_group_id, None)
         return group
 
+    def delete_cache_subnet_group(self: ElastiCacheResponse) -> EmptyResult:
+        name = self._get_param("CacheSubnetGroupName")
+        if self.elasticache_backend.cache_subnet_groups.pop(name, None) is None:
+            raise CacheSubnetGroupNotFound(name)
+        return EmptyResult()
+
+    ElastiCacheResponse.delete_cache_subnet_group = delete_cache_subnet_group  # type: ignore[attr-defined]
     ElastiCacheBackend.create_replication_group = create_replication_group  # type: ignore[method-assign,assignment]
     ElastiCacheBackend.delete_replication_group = delete_replication_group  # type: ignore[method-assign,assignment]
 
@@ -248,7 +272,7 @@ PATCHES: list[Callable[[], None]] = [
     _patch_application_autoscaling,
     _patch_ecs_service_fields,
     _patch_security_group_reference_descriptions,
-    _patch_efs_backup_policy,
+    _patch_efs_policies,
     _patch_elasticache_members,
 ]
 

@@ -96,6 +96,19 @@ class LayerResult:
     layer: str
     resources: int
     seconds: float
+    outputs: dict[str, Any]
+
+
+def useful_outputs(results: Iterable[LayerResult]) -> list[tuple[str, str]]:
+    """Every output that is a short text (URLs, hosts, names, ARNs), maps flattened one level."""
+    rows = []
+    for result in results:
+        for name, value in result.outputs.items():
+            items = value.items() if isinstance(value, dict) else [(None, value)]
+            for key, item in items:
+                if isinstance(item, str | int) and len(str(item)) <= 120:
+                    rows.append((f"{result.layer}.{name}" + (f".{key}" if key else ""), str(item)))
+    return rows
 
 
 def _timed(progress: Progress, label: str, step: Callable[[], Any]) -> Any:
@@ -116,7 +129,7 @@ def apply_layers(settings: Settings, layers: Iterable[str], progress: Progress =
         layer = Layer(name, settings.env, environ)
         _timed(progress, f"{name} init", layer.init)
         _timed(progress, f"{name} apply", layer.apply)
-        results.append(LayerResult(name, layer.resource_count(), time.monotonic() - started))
+        results.append(LayerResult(name, layer.resource_count(), time.monotonic() - started, layer.outputs()))
     return results
 
 

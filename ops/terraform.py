@@ -54,7 +54,8 @@ def cli_config(plugin_mirror: str | None) -> Path:
         if not Path(plugin_mirror).is_dir():
             raise ValueError(f"the provider mirror {plugin_mirror} is not a directory (TF_PLUGIN_MIRROR)")
         text += f'provider_installation {{\n  filesystem_mirror {{\n    path = "{plugin_mirror}"\n  }}\n}}\n'
-    path = DATA / "terraform.rc"
+    # One file per kind, so a run with the mirror and one without never rewrite each other's.
+    path = DATA / ("terraform-mirror.rc" if plugin_mirror else "terraform.rc")
     path.write_text(text)
     return path
 

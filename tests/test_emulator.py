@@ -38,7 +38,7 @@ def test_scalable_targets_can_be_tagged(aws: Any) -> None:
     assert scaling.list_tags_for_resource(ResourceARN=arn)["Tags"] == {"Service": "api"}
 
 
-def test_efs_backup_policy_round_trips(aws: Any) -> None:
+def test_efs_policies_round_trip(aws: Any) -> None:
     efs = aws("efs")
     file_system = efs.create_file_system(CreationToken="backup", Encrypted=True)["FileSystemId"]
     efs.put_backup_policy(FileSystemId=file_system, BackupPolicy={"Status": "ENABLED"})
@@ -46,23 +46,46 @@ def test_efs_backup_policy_round_trips(aws: Any) -> None:
     efs.put_backup_policy(FileSystemId=file_system, BackupPolicy={"Status": "DISABLED"})
     assert efs.describe_backup_policy(FileSystemId=file_system)["BackupPolicy"]["Status"] == "DISABLED"
 
+    policy = (
+        '{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"*","Resource":"*"}]}'
+    )
+    efs.put_file_system_policy(FileSystemId=file_system, Policy=policy)
+    efs.delete_file_system_policy(FileSystemId=file_system)
+    with pytest.raises(efs.exceptions.PolicyNotFound):
+        efs.describe_file_system_policy(FileSystemId=file_system)
+
 
 def test_replication_group_creates_and_deletes_its_member_clusters(aws: Any) -> None:
     elasticache = aws("elasticache")
     elasticache.create_replication_group(
         ReplicationGroupId="comments", ReplicationGroupDescription="comment store", Engine="redis",
         CacheNodeType="cache.t4g.micro", NumCacheClusters=2, TransitEncryptionEnabled=True,
+        AtRestEncryptionEnabled=True, SecurityGroupIds=["sg-0123456789abcdef0"],
     )  # fmt: skip
     group = elasticache.describe_replication_groups(ReplicationGroupId="comments")["ReplicationGroups"][0]
     assert group["MemberClusters"] == ["comments-001", "comments-002"]
     member = elasticache.describe_cache_clusters(CacheClusterId="comments-001")["CacheClusters"][0]
     assert member["ReplicationGroupId"] == "comments"
+    assert member["AtRestEncryptionEnabled"] is True
+    assert member["SecurityGroups"] == [{"SecurityGroupId": "sg-0123456789abcdef0", "Status": "active"}]
 
     elasticache.delete_replication_group(ReplicationGroupId="comments")
     with pytest.raises(elasticache.exceptions.ReplicationGroupNotFoundFault):
         elasticache.describe_replication_groups(ReplicationGroupId="comments")
     with pytest.raises(elasticache.exceptions.CacheClusterNotFoundFault):
         elasticache.describe_cache_clusters(CacheClusterId="comments-002")
+
+
+def test_cache_subnet_group_can_be_deleted(aws: Any) -> None:
+    ec2, elasticache = aws("ec2"), aws("elasticache")
+    vpc = ec2.create_vpc(CidrBlock="10.98.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.98.1.0/24")["Subnet"]["SubnetId"]
+    elasticache.create_cache_subnet_group(
+        CacheSubnetGroupName="comments", CacheSubnetGroupDescription="store", SubnetIds=[subnet]
+    )
+    elasticache.delete_cache_subnet_group(CacheSubnetGroupName="comments")
+    with pytest.raises(elasticache.exceptions.CacheSubnetGroupNotFoundFault):
+        elasticache.delete_cache_subnet_group(CacheSubnetGroupName="comments")
 
 
 def test_zone_created_with_a_vpc_is_private_and_lists_it(aws: Any) -> None:

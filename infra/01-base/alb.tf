@@ -87,6 +87,7 @@ resource "aws_s3_bucket_policy" "alb_logs" {
 }
 
 resource "aws_security_group" "public_alb" {
+  #checkov:skip=CKV_AWS_260:The public ALB serves the internet; port 80 only redirects to HTTPS
   name        = "${local.name}-public-alb"
   description = "Public ALB: HTTP and HTTPS from the internet"
   vpc_id      = aws_vpc.this.id
@@ -152,6 +153,7 @@ locals {
 }
 
 resource "aws_lb" "public" {
+  #checkov:skip=CKV_AWS_150:Deletion protection is on in prd (var.deletion_protection); local and dev are disposable
   #checkov:skip=CKV2_AWS_28:WAF is an opt-in cost; Traefik rate limits every public service
   name                       = "${local.name}-public"
   load_balancer_type         = "application"
@@ -171,6 +173,7 @@ resource "aws_lb" "public" {
 }
 
 resource "aws_lb" "private" {
+  #checkov:skip=CKV_AWS_150:Deletion protection is on in prd (var.deletion_protection); local and dev are disposable
   name                       = "${local.name}-private"
   load_balancer_type         = "application"
   internal                   = true

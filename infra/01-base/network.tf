@@ -1,4 +1,5 @@
 data "aws_availability_zones" "available" {
+  #checkov:skip=CKV_AWS_394:slice() keeps the first az_count zones in name order, so a zone AWS adds later does not change the selection
   state = "available"
 }
 
@@ -149,4 +150,14 @@ resource "aws_flow_log" "this" {
   traffic_type    = "ALL"
   log_destination = aws_cloudwatch_log_group.flow_logs.arn
   iam_role_arn    = aws_iam_role.flow_logs.arn
+}
+
+# Attached to the scrapers of 04-observability (Prometheus). Services and Traefik open
+# their metrics ports to this group, so no layer needs a later layer's outputs.
+resource "aws_security_group" "monitoring" {
+  #checkov:skip=CKV2_AWS_5:Attached to the Prometheus tasks in 04-observability, another Terraform root
+  name        = "${local.name}-monitoring"
+  description = "Scrapers (Prometheus): services allow this group on their metrics port"
+  vpc_id      = aws_vpc.this.id
+  tags        = { Name = "${local.name}-monitoring" }
 }

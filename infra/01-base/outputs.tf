@@ -77,3 +77,8 @@ output "private_domain_name" {
   description = "Private domain of the environment."
   value       = aws_route53_zone.private.name
 }
+
+output "monitoring_security_group_id" {
+  description = "Security group of the scrapers; services open their metrics port to it."
+  value       = aws_security_group.monitoring.id
+}

@@ -68,6 +68,8 @@ variable "traefik" {
     max_capacity   = optional(number, 6)
     cpu_target     = optional(number, 60)
     dashboard_user = optional(string, "admin")
+    # Bump to generate new dashboard credentials.
+    dashboard_credentials_version = optional(number, 1)
   })
   default = {}
 }
@@ -79,6 +81,8 @@ variable "redis" {
     engine_version = optional(string, "7.1")
     replicas       = optional(number, 1)
     multi_az       = optional(bool, false)
+    # Bump to generate a new AUTH token.
+    auth_token_version = optional(number, 1)
   })
   default = {}
 }
@@ -91,6 +95,8 @@ variable "observability" {
     alertmanager_image   = optional(string, "prom/alertmanager:v0.27.0")
     discovery_image_tag  = optional(string, "bootstrap")
     prometheus_retention = optional(string, "15d")
+    # Bump to generate a new Grafana admin password.
+    grafana_admin_version = optional(number, 1)
   })
   default = {}
 }

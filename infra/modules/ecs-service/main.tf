@@ -131,6 +131,7 @@ resource "aws_ecr_lifecycle_policy" "this" {
 # The deployed image tag. `invoke deploy` writes it after a successful rollout;
 # Terraform creates it once and never reverts it.
 resource "aws_ssm_parameter" "image_tag" {
+  #checkov:skip=CKV2_AWS_34:An image tag is not a secret
   count = var.image == null ? 1 : 0
 
   name        = "/${var.environment}/${var.name}/image-tag"
@@ -145,6 +146,7 @@ resource "aws_ssm_parameter" "image_tag" {
 }
 
 resource "aws_cloudwatch_log_group" "this" {
+  #checkov:skip=CKV_AWS_338:Retention is chosen per environment (local 1, dev 14, prd 90 days); longer archives belong in S3, not CloudWatch
   #checkov:skip=CKV_AWS_158:CloudWatch Logs encrypts at rest with AWS-owned keys; a CMK per service is not worth its cost here
   name              = "/ecs/${var.environment}/${var.name}"
   retention_in_days = local.log_retention_days

@@ -1,0 +1,83 @@
+data "terraform_remote_state" "base" {
+  backend = "s3"
+  config = {
+    bucket = var.state_bucket
+    key    = "01-base/terraform.tfstate"
+    region = var.aws_region
+  }
+}
+
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+
+locals {
+  name    = "${var.environment}-traefik"
+  base    = data.terraform_remote_state.base.outputs
+  cluster = local.base.cluster_name
+
+  # Entrypoints: web (public ALB), internal (private ALB), ping (ALB health checks), metrics (Prometheus).
+  ports = { web = 80, internal = 8081, ping = 8082, metrics = 9100 }
+
+  dashboard_host = "traefik.${local.base.private_domain_name}"
+  users_file     = "/tmp/dashboard-users"
+
+  traefik_flags = [
+    "--entrypoints.web.address=:${local.ports.web}",
+    "--entrypoints.web.forwardedheaders.trustedips=${local.base.vpc_cidr}",
+    "--entrypoints.internal.address=:${local.ports.internal}",
+    "--entrypoints.internal.forwardedheaders.trustedips=${local.base.vpc_cidr}",
+    "--entrypoints.ping.address=:${local.ports.ping}",
+    "--entrypoints.metrics.address=:${local.ports.metrics}",
+    "--ping=true",
+    "--ping.entrypoint=ping",
+    "--metrics.prometheus=true",
+    "--metrics.prometheus.entrypoint=metrics",
+    "--metrics.prometheus.addrouterslabels=true",
+    "--providers.ecs=true",
+    "--providers.ecs.clusters=${local.cluster}",
+    "--providers.ecs.autodiscoverclusters=false",
+    "--providers.ecs.exposedbydefault=false",
+    "--providers.ecs.region=${var.aws_region}",
+    "--providers.ecs.refreshseconds=15",
+    "--api.dashboard=true",
+    "--accesslog=true",
+    "--accesslog.format=json",
+    "--accesslog.fields.headers.defaultmode=drop",
+    "--log.level=INFO",
+    "--log.format=json",
+    "--global.checknewversion=false",
+    "--global.sendanonymoususage=false",
+  ]
+}
+
+resource "aws_cloudwatch_log_group" "this" {
+  #checkov:skip=CKV_AWS_338:Retention is chosen per environment (local 1, dev 14, prd 90 days); longer archives belong in S3, not CloudWatch
+  #checkov:skip=CKV_AWS_158:CloudWatch Logs encrypts at rest with AWS-owned keys; a CMK is not worth its cost here
+  name              = "/ecs/${var.environment}/traefik"
+  retention_in_days = var.log_retention_days
+}
+
+# Dashboard credentials: generated once, never stored in Terraform state (write-only);
+# bump dashboard_credentials_version to rotate them.
+resource "aws_secretsmanager_secret" "dashboard" {
+  #checkov:skip=CKV2_AWS_57:Rotated by bumping dashboard_credentials_version (no Lambda rotation for an htpasswd entry)
+  #checkov:skip=CKV_AWS_149:The AWS managed key is enough for a dashboard password; a CMK adds cost and key policy upkeep
+  name                    = "${var.environment}/traefik/dashboard"
+  description             = "Basic-auth credentials of the Traefik dashboard: username, password and the htpasswd line Traefik reads."
+  recovery_window_in_days = var.environment == "prd" ? 30 : 0
+}
+
+ephemeral "aws_secretsmanager_random_password" "dashboard" {
+  password_length     = 32
+  exclude_punctuation = true
+}
+
+resource "aws_secretsmanager_secret_version" "dashboard" {
+  secret_id = aws_secretsmanager_secret.dashboard.id
+  secret_string_wo = jsonencode({
+    username = var.traefik.dashboard_user
+    password = ephemeral.aws_secretsmanager_random_password.dashboard.random_password
+    htpasswd = "${var.traefik.dashboard_user}:${bcrypt(ephemeral.aws_secretsmanager_random_password.dashboard.random_password)}"
+  })
+  secret_string_wo_version = var.traefik.dashboard_credentials_version
+}

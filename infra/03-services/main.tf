@@ -1,0 +1,76 @@
+data "terraform_remote_state" "base" {
+  backend = "s3"
+  config = {
+    bucket = var.state_bucket
+    key    = "01-base/terraform.tfstate"
+    region = var.aws_region
+  }
+}
+
+data "terraform_remote_state" "traefik" {
+  backend = "s3"
+  config = {
+    bucket = var.state_bucket
+    key    = "02-traefik/terraform.tfstate"
+    region = var.aws_region
+  }
+}
+
+locals {
+  base    = data.terraform_remote_state.base.outputs
+  traefik = data.terraform_remote_state.traefik.outputs
+
+  # What every service gets from the platform; a service block adds only its own settings.
+  platform = {
+    cluster_arn                = local.base.cluster_arn
+    vpc_id                     = local.base.vpc_id
+    subnet_ids                 = local.base.private_subnet_ids
+    domain                     = local.base.domain_name
+    ingress_security_group_ids = [local.traefik.security_group_id]
+    metrics_security_group_ids = [local.base.monitoring_security_group_id]
+  }
+}
+
+module "api-comments" {
+  source      = "../modules/ecs-service"
+  environment = var.environment
+  name        = "api-comments"
+  port        = 8000
+
+  # The write-up's "more complete" example.
+  metrics_path               = "/metrics"
+  metrics_port               = 8000
+  memory                     = 2048
+  cpu                        = 1024
+  use_spot                   = true
+  auto_scaling_metric        = "cpu"
+  auto_scaling_target_value  = 40
+  auto_scaling_up_cooldown   = 120
+  auto_scaling_down_cooldown = 300
+  auto_scaling_min_capacity  = 2
+  auto_scaling_max_capacity  = 8
+
+  # The write-up's rate limit test: 10 requests per 5 s, bursts of 20, client IP from X-Forwarded-For.
+  rate_limit                 = { average = 10, period = "5s", burst = 20, source_ip_depth = 1 }
+  circuit_breaker_expression = "NetworkErrorRatio() > 0.30 || ResponseCodeRatio(500, 600, 0, 600) > 0.25"
+  retry_attempts             = 2
+  health_check_path          = "/health"
+
+  environment_variables = {
+    GUNICORN_WORKERS = "2"
+    GUNICORN_THREADS = "4"
+  }
+  environment_variables_by_env = {
+    prd = { API_COMMENTS_LOG_LEVEL = "WARNING" }
+  }
+  secrets = {
+    REDIS_URL = aws_secretsmanager_secret.redis_url.arn
+  }
+
+  cluster_arn                = local.platform.cluster_arn
+  vpc_id                     = local.platform.vpc_id
+  subnet_ids                 = local.platform.subnet_ids
+  domain                     = local.platform.domain
+  ingress_security_group_ids = local.platform.ingress_security_group_ids
+  metrics_security_group_ids = local.platform.metrics_security_group_ids
+}

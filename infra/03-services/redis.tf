@@ -1,0 +1,85 @@
+# The comment store of api-comments: ElastiCache Redis, encrypted in transit and at
+# rest, with an AUTH token, reachable only from the service's tasks.
+
+resource "aws_elasticache_subnet_group" "comments" {
+  name       = "${var.environment}-comments"
+  subnet_ids = local.base.private_subnet_ids
+}
+
+resource "aws_security_group" "comments_store" {
+  name        = "${var.environment}-comments-store"
+  description = "Comment store (Redis): port 6379 from api-comments only"
+  vpc_id      = local.base.vpc_id
+  tags        = { Name = "${var.environment}-comments-store" }
+}
+
+resource "aws_vpc_security_group_ingress_rule" "comments_store" {
+  security_group_id            = aws_security_group.comments_store.id
+  description                  = "Redis from api-comments"
+  referenced_security_group_id = module.api-comments.security_group_id
+  ip_protocol                  = "tcp"
+  from_port                    = 6379
+  to_port                      = 6379
+}
+
+# The AUTH token is generated into Secrets Manager as a write-only value; ElastiCache
+# has no write-only token argument, so Terraform reads it back from the secret.
+resource "aws_secretsmanager_secret" "redis_auth" {
+  #checkov:skip=CKV2_AWS_57:Rotating an ElastiCache AUTH token needs a coordinated rollout; done by bumping redis.auth_token_version
+  #checkov:skip=CKV_AWS_149:The AWS managed key is enough here; a CMK adds cost and key policy upkeep
+  name                    = "${var.environment}/comments-store/auth-token"
+  description             = "AUTH token of the comment store (ElastiCache Redis)."
+  recovery_window_in_days = var.environment == "prd" ? 30 : 0
+}
+
+ephemeral "aws_secretsmanager_random_password" "redis_auth" {
+  password_length     = 64
+  exclude_punctuation = true
+}
+
+resource "aws_secretsmanager_secret_version" "redis_auth" {
+  secret_id                = aws_secretsmanager_secret.redis_auth.id
+  secret_string_wo         = ephemeral.aws_secretsmanager_random_password.redis_auth.random_password
+  secret_string_wo_version = var.redis.auth_token_version
+}
+
+data "aws_secretsmanager_secret_version" "redis_auth" {
+  secret_id  = aws_secretsmanager_secret.redis_auth.id
+  depends_on = [aws_secretsmanager_secret_version.redis_auth]
+}
+
+resource "aws_elasticache_replication_group" "comments" {
+  #checkov:skip=CKV2_AWS_50:Multi-AZ with automatic failover is on in prd (redis.multi_az); dev keeps one AZ to halve the cost
+  #checkov:skip=CKV_AWS_191:At-rest encryption uses the AWS managed key; a CMK adds cost and key policy upkeep
+  replication_group_id       = "${var.environment}-comments"
+  description                = "Comment store of api-comments"
+  engine                     = "redis"
+  engine_version             = var.redis.engine_version
+  node_type                  = var.redis.node_type
+  num_cache_clusters         = 1 + var.redis.replicas
+  automatic_failover_enabled = var.redis.replicas > 0
+  multi_az_enabled           = var.redis.multi_az
+  port                       = 6379
+  subnet_group_name          = aws_elasticache_subnet_group.comments.name
+  security_group_ids         = [aws_security_group.comments_store.id]
+  at_rest_encryption_enabled = true
+  transit_encryption_enabled = true
+  auth_token                 = data.aws_secretsmanager_secret_version.redis_auth.secret_string
+  snapshot_retention_limit   = var.environment == "prd" ? 7 : 1
+  auto_minor_version_upgrade = true
+  apply_immediately          = var.environment != "prd"
+}
+
+# What api-comments reads at start (REDIS_URL): TLS, the token, the primary endpoint.
+resource "aws_secretsmanager_secret" "redis_url" {
+  #checkov:skip=CKV2_AWS_57:Derived from the AUTH token; rotates with it
+  #checkov:skip=CKV_AWS_149:The AWS managed key is enough here; a CMK adds cost and key policy upkeep
+  name                    = "${var.environment}/api-comments/redis-url"
+  description             = "Connection URL of the comment store for api-comments."
+  recovery_window_in_days = var.environment == "prd" ? 30 : 0
+}
+
+resource "aws_secretsmanager_secret_version" "redis_url" {
+  secret_id     = aws_secretsmanager_secret.redis_url.id
+  secret_string = "rediss://:${data.aws_secretsmanager_secret_version.redis_auth.secret_string}@${aws_elasticache_replication_group.comments.primary_endpoint_address}:6379/0"
+}

@@ -1,0 +1,133 @@
+data "aws_iam_policy_document" "ecs_tasks_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["ecs-tasks.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "execution" {
+  name               = "${local.name}-execution"
+  description        = "ECS agent for the observability tasks: images, logs, configuration parameters, Grafana's admin password."
+  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
+}
+
+resource "aws_iam_role_policy_attachment" "execution" {
+  role       = aws_iam_role.execution.name
+  policy_arn = "arn:${local.partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+}
+
+data "aws_iam_policy_document" "execution" {
+  statement {
+    sid       = "ReadConfiguration"
+    actions   = ["ssm:GetParameters"]
+    resources = [for parameter in aws_ssm_parameter.config : parameter.arn]
+  }
+
+  statement {
+    sid       = "ReadGrafanaAdmin"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [aws_secretsmanager_secret.grafana_admin.arn]
+  }
+}
+
+resource "aws_iam_role_policy" "execution" {
+  name   = "read-configuration"
+  role   = aws_iam_role.execution.id
+  policy = data.aws_iam_policy_document.execution.json
+}
+
+# One task role per component, each with only what it calls.
+resource "aws_iam_role" "task" {
+  for_each = local.components
+
+  name               = "${var.environment}-${each.key}-task"
+  description        = "What ${each.key} itself may call."
+  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
+}
+
+# Prometheus' ECS discovery sidecar: the tasks of this environment's cluster.
+data "aws_iam_policy_document" "discovery" {
+  #checkov:skip=CKV_AWS_356:DescribeTaskDefinition and ec2:DescribeInstances have no resource-level permissions
+  statement {
+    sid       = "ListOwnClusterTasks"
+    actions   = ["ecs:ListTasks"]
+    resources = ["*"]
+    condition {
+      test     = "ArnEquals"
+      variable = "ecs:cluster"
+      values   = [local.base.cluster_arn]
+    }
+  }
+
+  statement {
+    sid       = "DescribeOwnClusterTasks"
+    actions   = ["ecs:DescribeTasks"]
+    resources = ["arn:${local.partition}:ecs:${var.aws_region}:${local.account}:task/${local.base.cluster_name}/*"]
+  }
+
+  statement {
+    sid       = "DescribeOwnCluster"
+    actions   = ["ecs:DescribeClusters"]
+    resources = [local.base.cluster_arn]
+  }
+
+  statement {
+    sid       = "ReadDefinitions"
+    actions   = ["ecs:DescribeTaskDefinition"]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role_policy" "discovery" {
+  name   = "ecs-discovery"
+  role   = aws_iam_role.task["prometheus"].id
+  policy = data.aws_iam_policy_document.discovery.json
+}
+
+# Grafana's CloudWatch datasource, with the task role (no keys): metrics and the
+# platform's log groups, read-only.
+data "aws_iam_policy_document" "grafana_cloudwatch" {
+  #checkov:skip=CKV_AWS_356:CloudWatch metric reads, tag:GetResources and the EC2 describes have no resource-level permissions
+  statement {
+    sid = "ReadMetrics"
+    actions = [
+      "cloudwatch:DescribeAlarmsForMetric",
+      "cloudwatch:DescribeAlarmHistory",
+      "cloudwatch:DescribeAlarms",
+      "cloudwatch:ListMetrics",
+      "cloudwatch:GetMetricData",
+      "cloudwatch:GetInsightRuleReport",
+      "ec2:DescribeTags",
+      "ec2:DescribeInstances",
+      "ec2:DescribeRegions",
+      "tag:GetResources",
+      "logs:DescribeLogGroups",
+    ]
+    resources = ["*"]
+  }
+
+  statement {
+    sid = "QueryPlatformLogs"
+    actions = [
+      "logs:GetLogGroupFields",
+      "logs:StartQuery",
+      "logs:GetLogEvents",
+    ]
+    resources = ["arn:${local.partition}:logs:${var.aws_region}:${local.account}:log-group:/ecs/${var.environment}/*"]
+  }
+
+  statement {
+    sid       = "FollowQueries"
+    actions   = ["logs:StopQuery", "logs:GetQueryResults"]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role_policy" "grafana_cloudwatch" {
+  name   = "cloudwatch-read"
+  role   = aws_iam_role.task["grafana"].id
+  policy = data.aws_iam_policy_document.grafana_cloudwatch.json
+}

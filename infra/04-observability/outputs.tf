@@ -1,0 +1,24 @@
+output "urls" {
+  description = "Prometheus, Grafana and Alertmanager, reachable only through the private ALB."
+  value       = { for name, host in local.hosts : name => "https://${host}/" }
+}
+
+output "grafana_admin_secret_arn" {
+  description = "Secrets Manager secret with Grafana's admin password."
+  value       = aws_secretsmanager_secret.grafana_admin.arn
+}
+
+output "discovery_repository_url" {
+  description = "ECR repository of the ECS discovery sidecar image."
+  value       = aws_ecr_repository.discovery.repository_url
+}
+
+output "efs_file_system_id" {
+  description = "EFS file system holding Prometheus' and Grafana's data."
+  value       = aws_efs_file_system.this.id
+}
+
+output "service_names" {
+  description = "ECS services of the observability stack."
+  value       = { for name, service in aws_ecs_service.this : name => service.name }
+}

@@ -1,0 +1,228 @@
+# Prometheus and Alertmanager find each other (and Grafana finds Prometheus) through
+# Cloud Map names inside the VPC; people reach all three through Traefik, privately.
+resource "aws_service_discovery_private_dns_namespace" "this" {
+  name        = "observability.${local.base.private_domain_name}"
+  description = "Names of the observability tasks, inside the VPC"
+  vpc         = local.base.vpc_id
+}
+
+resource "aws_service_discovery_service" "this" {
+  for_each = local.components
+
+  name = each.key
+
+  dns_config {
+    namespace_id   = aws_service_discovery_private_dns_namespace.this.id
+    routing_policy = "MULTIVALUE"
+    dns_records {
+      type = "A"
+      ttl  = 10
+    }
+  }
+
+  health_check_custom_config {
+    failure_threshold = 1
+  }
+}
+
+locals {
+  log_options = { for name in concat(keys(local.components), ["ecs-discovery"]) : name => {
+    logDriver = "awslogs"
+    options = {
+      awslogs-group         = aws_cloudwatch_log_group.this[name].name
+      awslogs-region        = var.aws_region
+      awslogs-stream-prefix = name
+    }
+  } }
+
+  # Routed by Traefik on the internal entrypoint (private ALB only); Prometheus and
+  # Alertmanager have no login of their own, so Traefik's basic auth guards them.
+  traefik_labels = { for name, component in local.components : name => merge({
+    "traefik.enable"                                              = "true"
+    "traefik.http.routers.${name}.rule"                           = "Host(`${local.hosts[name]}`)"
+    "traefik.http.routers.${name}.entrypoints"                    = "internal"
+    "traefik.http.services.${name}.loadbalancer.server.port"      = tostring(component.port)
+    "traefik.http.services.${name}.loadbalancer.healthcheck.path" = name == "grafana" ? "/api/health" : "/-/healthy"
+    }, component.basic_auth ? { "traefik.http.routers.${name}.middlewares" = "dashboard-auth@ecs" } : {})
+  }
+
+  containers = {
+    prometheus = [
+      {
+        name       = "prometheus"
+        image      = var.observability.prometheus_image
+        essential  = true
+        user       = "65534"
+        entryPoint = ["/bin/sh", "-c"]
+        command = [join(" ", [
+          "printf '%s' \"$PROMETHEUS_CONFIG\" > /tmp/prometheus.yml && exec /bin/prometheus",
+          "--config.file=/tmp/prometheus.yml",
+          "--storage.tsdb.path=/prometheus",
+          "--storage.tsdb.retention.time=${var.observability.prometheus_retention}",
+          "--web.external-url=https://${local.hosts.prometheus}/",
+          "--web.enable-lifecycle",
+        ])]
+        secrets      = [{ name = "PROMETHEUS_CONFIG", valueFrom = aws_ssm_parameter.config["prometheus"].arn }]
+        portMappings = [{ containerPort = 9090, protocol = "tcp" }]
+        mountPoints = [
+          { sourceVolume = "data", containerPath = "/prometheus", readOnly = false },
+          { sourceVolume = "targets", containerPath = "/targets", readOnly = true },
+        ]
+        dockerLabels = merge(local.traefik_labels.prometheus, {
+          "PROMETHEUS_EXPORTER_PORT"     = "9090"
+          "PROMETHEUS_EXPORTER_JOB_NAME" = "prometheus"
+        })
+        healthCheck = {
+          command     = ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:9090/-/healthy"]
+          interval    = 15
+          timeout     = 5
+          retries     = 3
+          startPeriod = 30
+        }
+        logConfiguration = local.log_options.prometheus
+      },
+      {
+        # Writes /targets/ecs.json from the cluster's tasks labelled PROMETHEUS_EXPORTER_PORT.
+        name             = "ecs-discovery"
+        image            = "${aws_ecr_repository.discovery.repository_url}:${var.observability.discovery_image_tag}"
+        essential        = true
+        environment      = [{ name = "ECS_CLUSTER", value = local.base.cluster_name }, { name = "OUTPUT_FILE", value = "/targets/ecs.json" }, { name = "INTERVAL_SECONDS", value = "30" }]
+        mountPoints      = [{ sourceVolume = "targets", containerPath = "/targets", readOnly = false }]
+        portMappings     = []
+        logConfiguration = local.log_options["ecs-discovery"]
+      },
+    ]
+    grafana = [{
+      name      = "grafana"
+      image     = var.observability.grafana_image
+      essential = true
+      environment = [
+        { name = "GF_SERVER_ROOT_URL", value = "https://${local.hosts.grafana}/" },
+        { name = "GF_AUTH_ANONYMOUS_ENABLED", value = "false" },
+        { name = "GF_USERS_ALLOW_SIGN_UP", value = "false" },
+        { name = "GF_ANALYTICS_REPORTING_ENABLED", value = "false" },
+        { name = "GF_LOG_MODE", value = "console" },
+        { name = "GF_LOG_CONSOLE_FORMAT", value = "json" },
+        { name = "AWS_REGION", value = var.aws_region },
+        { name = "PROMETHEUS_URL", value = "http://prometheus.${aws_service_discovery_private_dns_namespace.this.name}:9090" },
+      ]
+      secrets      = [{ name = "GF_SECURITY_ADMIN_PASSWORD", valueFrom = aws_secretsmanager_secret.grafana_admin.arn }]
+      portMappings = [{ containerPort = 3000, protocol = "tcp" }]
+      mountPoints  = [{ sourceVolume = "data", containerPath = "/var/lib/grafana", readOnly = false }]
+      dockerLabels = local.traefik_labels.grafana
+      healthCheck = {
+        command     = ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:3000/api/health"]
+        interval    = 15
+        timeout     = 5
+        retries     = 3
+        startPeriod = 30
+      }
+      logConfiguration = local.log_options.grafana
+    }]
+    alertmanager = [{
+      name       = "alertmanager"
+      image      = var.observability.alertmanager_image
+      essential  = true
+      entryPoint = ["/bin/sh", "-c"]
+      command = [join(" ", [
+        "printf '%s' \"$ALERTMANAGER_CONFIG\" > /tmp/alertmanager.yml && exec /bin/alertmanager",
+        "--config.file=/tmp/alertmanager.yml",
+        "--storage.path=/tmp/alertmanager",
+        "--web.external-url=https://${local.hosts.alertmanager}/",
+      ])]
+      secrets      = [{ name = "ALERTMANAGER_CONFIG", valueFrom = aws_ssm_parameter.config["alertmanager"].arn }]
+      portMappings = [{ containerPort = 9093, protocol = "tcp" }]
+      mountPoints  = []
+      dockerLabels = local.traefik_labels.alertmanager
+      healthCheck = {
+        command     = ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:9093/-/healthy"]
+        interval    = 15
+        timeout     = 5
+        retries     = 3
+        startPeriod = 15
+      }
+      logConfiguration = local.log_options.alertmanager
+    }]
+  }
+
+  sizes = {
+    prometheus   = { cpu = 512, memory = 1024 }
+    grafana      = { cpu = 256, memory = 512 }
+    alertmanager = { cpu = 256, memory = 512 }
+  }
+}
+
+resource "aws_ecs_task_definition" "this" {
+  for_each = local.components
+
+  family                   = "${var.environment}-${each.key}"
+  requires_compatibilities = ["FARGATE"]
+  network_mode             = "awsvpc"
+  cpu                      = local.sizes[each.key].cpu
+  memory                   = local.sizes[each.key].memory
+  execution_role_arn       = aws_iam_role.execution.arn
+  task_role_arn            = aws_iam_role.task[each.key].arn
+  container_definitions    = jsonencode(local.containers[each.key])
+
+  runtime_platform {
+    operating_system_family = "LINUX"
+    cpu_architecture        = "X86_64"
+  }
+
+  dynamic "volume" {
+    for_each = each.value.persistent ? [aws_efs_access_point.this[each.key].id] : []
+    content {
+      name = "data"
+      efs_volume_configuration {
+        file_system_id     = aws_efs_file_system.this.id
+        transit_encryption = "ENABLED"
+        authorization_config {
+          access_point_id = volume.value
+          iam             = "ENABLED"
+        }
+      }
+    }
+  }
+
+  dynamic "volume" {
+    for_each = each.key == "prometheus" ? ["targets"] : []
+    content {
+      name = volume.value
+    }
+  }
+}
+
+resource "aws_ecs_service" "this" {
+  for_each = local.components
+
+  name                    = each.key
+  cluster                 = local.base.cluster_arn
+  task_definition         = aws_ecs_task_definition.this[each.key].arn
+  desired_count           = 1
+  launch_type             = "FARGATE"
+  propagate_tags          = "SERVICE"
+  enable_ecs_managed_tags = true
+  # One Prometheus writes the TSDB: never two at once on the same volume.
+  deployment_minimum_healthy_percent = each.value.persistent ? 0 : 100
+  deployment_maximum_percent         = each.value.persistent ? 100 : 200
+  availability_zone_rebalancing      = "DISABLED"
+  wait_for_steady_state              = false
+
+  deployment_circuit_breaker {
+    enable   = true
+    rollback = true
+  }
+
+  network_configuration {
+    subnets = local.base.private_subnet_ids
+    # Prometheus also carries the scrapers' group, which services open their metrics ports to.
+    security_groups  = each.key == "prometheus" ? [aws_security_group.this.id, local.base.monitoring_security_group_id] : [aws_security_group.this.id]
+    assign_public_ip = false
+  }
+
+  service_registries {
+    registry_arn = aws_service_discovery_service.this[each.key].arn
+  }
+
+  depends_on = [aws_efs_mount_target.this, aws_efs_file_system_policy.this]
+}

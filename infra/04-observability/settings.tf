@@ -1,0 +1,1 @@
+../environments/settings.tf

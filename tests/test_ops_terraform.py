@@ -1,0 +1,107 @@
+"""The Terraform adapter and platform helpers that need no Terraform run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ops.platform import LayerResult, MissingCredentials, Settings, terraform_environ, useful_outputs
+from ops.terraform import backend_settings, cli_config, summarize_plan
+
+
+def change(address: str, *actions: str) -> dict[str, object]:
+    return {"address": address, "change": {"actions": list(actions)}}
+
+
+def test_plan_summary_counts_like_terraform_and_names_what_goes_away() -> None:
+    plan = {
+        "resource_changes": [
+            change("aws_vpc.this", "no-op"),
+            change("data.aws_region.current", "read"),
+            change("aws_subnet.a", "create"),
+            change("aws_subnet.b", "create"),
+            change("aws_lb.public", "update"),
+            change("aws_ecs_task_definition.this", "create", "delete"),
+            change("aws_elasticache_replication_group.comments", "delete", "create"),
+            change("aws_s3_bucket.logs", "delete"),
+        ]
+    }
+    summary = summarize_plan("01-base", plan)
+    assert (summary.add, summary.change, summary.replace, summary.destroy) == (2, 1, 2, 1)
+    assert summary.destroyed == ["aws_s3_bucket.logs"]
+    assert summary.replaced == ["aws_ecs_task_definition.this", "aws_elasticache_replication_group.comments"]
+    assert summary.has_changes
+
+
+def test_empty_plan_has_no_changes() -> None:
+    assert not summarize_plan(
+        "02-traefik", {"resource_changes": [change("aws_iam_role.task", "no-op")]}
+    ).has_changes
+    assert not summarize_plan("02-traefik", {}).has_changes
+
+
+def test_backend_settings_read_the_environment_file() -> None:
+    assert backend_settings("local") == {
+        "bucket": "platform-tfstate-local",
+        "region": "us-east-1",
+        "encrypt": "true",
+        "use_lockfile": "true",
+    }
+    with pytest.raises(ValueError, match="unknown environment 'staging'"):
+        backend_settings("staging")
+
+
+def test_useful_outputs_flatten_maps_and_keep_short_text() -> None:
+    result = LayerResult(
+        "04-observability",
+        47,
+        12.0,
+        {
+            "urls": {"grafana": "https://grafana.internal.example.test/"},
+            "efs_file_system_id": "fs-123",
+            "subnets": ["subnet-a", "subnet-b"],
+            "policy": "x" * 500,
+        },
+    )
+    assert useful_outputs([result]) == [
+        ("04-observability.urls.grafana", "https://grafana.internal.example.test/"),
+        ("04-observability.efs_file_system_id", "fs-123"),
+    ]
+
+
+def test_cli_config_uses_the_mirror_only_when_one_is_set(tmp_path: Path) -> None:
+    assert "filesystem_mirror" not in cli_config(None).read_text()
+    assert f'path = "{tmp_path}"' in cli_config(str(tmp_path)).read_text()
+    with pytest.raises(ValueError, match="TF_PLUGIN_MIRROR"):
+        cli_config(str(tmp_path / "missing"))
+
+
+def test_settings_take_the_mirror_from_the_environment_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TF_PLUGIN_MIRROR", "/mirror/from/env")
+    settings = Settings.from_config(
+        "dev", {"plugin_mirror": "/mirror/from/invoke.yaml", "emulator_port": 4999}
+    )
+    assert (settings.env, settings.plugin_mirror, settings.emulator_port) == ("dev", "/mirror/from/env", 4999)
+    with pytest.raises(ValueError, match="choose one of local, dev, prd"):
+        Settings.from_config("qa", {})
+
+
+def test_aws_environment_without_credentials_says_what_to_set(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    with pytest.raises(MissingCredentials, match=r"^no AWS credentials for dev: set AWS_PROFILE"):
+        terraform_environ(Settings(env="dev"))
+
+
+def test_local_environment_points_every_client_at_the_emulator() -> None:
+    environ = terraform_environ(Settings(env="local", emulator_port=4777))
+    assert environ["AWS_ENDPOINT_URL"] == "http://127.0.0.1:4777"
+    assert environ["AWS_ACCESS_KEY_ID"] == "test"
+    assert environ["TF_IN_AUTOMATION"] == "1"
+    assert Path(environ["TF_CLI_CONFIG_FILE"]).exists()
