@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -99,15 +100,20 @@ class LayerResult:
     outputs: dict[str, Any]
 
 
+# Outputs a person uses next: where things are reached, what they are called, where secrets live.
+USEFUL_OUTPUT = re.compile(r"url|host|domain_name|endpoint|repository|secret|service_name|cluster_name")
+
+
 def useful_outputs(results: Iterable[LayerResult]) -> list[tuple[str, str]]:
-    """Every output that is a short text (URLs, hosts, names, ARNs), maps flattened one level."""
+    """The useful outputs of every layer (see USEFUL_OUTPUT), maps flattened one level."""
     rows = []
     for result in results:
         for name, value in result.outputs.items():
             items = value.items() if isinstance(value, dict) else [(None, value)]
             for key, item in items:
-                if isinstance(item, str | int) and len(str(item)) <= 120:
-                    rows.append((f"{result.layer}.{name}" + (f".{key}" if key else ""), str(item)))
+                label = f"{result.layer}.{name}" + (f".{key}" if key else "")
+                if isinstance(item, str) and USEFUL_OUTPUT.search(label):
+                    rows.append((label, item))
     return rows
 
 

@@ -52,21 +52,26 @@ def test_backend_settings_read_the_environment_file() -> None:
         backend_settings("staging")
 
 
-def test_useful_outputs_flatten_maps_and_keep_short_text() -> None:
+def test_useful_outputs_are_addresses_names_and_secrets_with_maps_flattened() -> None:
     result = LayerResult(
         "04-observability",
         47,
         12.0,
         {
             "urls": {"grafana": "https://grafana.internal.example.test/"},
+            "service_names": {"prometheus": "prometheus"},
+            "grafana_admin_secret_arn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:x",
             "efs_file_system_id": "fs-123",
-            "subnets": ["subnet-a", "subnet-b"],
-            "policy": "x" * 500,
+            "private_subnet_ids": ["subnet-a", "subnet-b"],
         },
     )
     assert useful_outputs([result]) == [
         ("04-observability.urls.grafana", "https://grafana.internal.example.test/"),
-        ("04-observability.efs_file_system_id", "fs-123"),
+        ("04-observability.service_names.prometheus", "prometheus"),
+        (
+            "04-observability.grafana_admin_secret_arn",
+            "arn:aws:secretsmanager:us-east-1:123456789012:secret:x",
+        ),
     ]
 
 
