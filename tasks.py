@@ -219,5 +219,33 @@ def output(c: Context, layer: str, env: str = "local") -> None:
                 [[name, json.dumps(value)] for name, value in values.items()])  # fmt: skip
 
 
-ns = Collection(serve, bench, lock, up, down, plan, apply, destroy, output)
+@task(
+    help={
+        "service": "service to deploy, as named in 03-services (e.g. api-comments)",
+        "env": ENV_HELP,
+        "tag": "image tag to deploy (default: the short git SHA, as `invoke build` tags it)",
+        "timeout": "seconds to wait for the new tasks before rolling back (default 600)",
+    }
+)
+def deploy(c: Context, service: str, env: str = "local", tag: str = "", timeout: int = 600) -> None:
+    """Roll out a new image with ecs-deploy; roll back if it fails."""
+    from ops.deploy import DeployFailed, git_short_sha
+    from ops.deploy import deploy as roll_out
+
+    tag = tag or git_short_sha()
+    if c.config.run.dry:
+        print(f"would deploy {service}:{tag} to {env} with ecs-deploy (timeout {timeout} s)")
+        return
+    with clear_errors():
+        try:
+            result = roll_out(settings(c, env), service, tag, timeout=timeout)
+        except DeployFailed as exc:
+            raise Exit(f"error: {exc}", code=1) from None
+    print(
+        f"deployed {result.image} to {env}: {result.revision} (was {result.previous_revision}) "
+        f"in {result.seconds:.1f} s"
+    )
+
+
+ns = Collection(serve, bench, lock, up, down, plan, apply, destroy, output, deploy)
 ns.configure({"terraform": {"plugin_mirror": "", "emulator_port": 4566}})

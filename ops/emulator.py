@@ -126,6 +126,94 @@ def _patch_ecs_service_fields() -> None:
     EC2ContainerServiceResponse.update_service = keeping_fields(EC2ContainerServiceResponse.update_service)  # type: ignore[method-assign]
 
 
+def _patch_ecs_scheduler() -> None:
+    """invoke deploy (ecs-deploy) waits until the service's tasks of the new revision run,
+    and moto starts no tasks for a service. Like the ECS scheduler, this starts
+    desired_count tasks of the service's revision (group `service:<name>`) and stops the
+    previous ones, and ListTasks filters by service. With MOTO_ECS_SERVICE_FAILED_TASKS
+    above 0, a revision that never ran fails to start (a broken new image): its
+    deployment is marked FAILED, as the circuit breaker would, and the old tasks stay."""
+    from moto.ecs.models import EC2ContainerServiceBackend, Service
+    from moto.moto_api import state_manager
+
+    # moto walks a task through its whole lifecycle, one step per describe; a service's
+    # tasks keep running until the scheduler stops them.
+    state_manager.set_transition(model_name="ecs::task", transition={"progression": "manual", "times": 10**9})
+    create_service = EC2ContainerServiceBackend.create_service
+    update_service = EC2ContainerServiceBackend.update_service
+    list_tasks = EC2ContainerServiceBackend.list_tasks
+    list_tasks_signature = inspect.signature(list_tasks)
+
+    def schedule(backend: EC2ContainerServiceBackend, service: Service) -> None:
+        if not service.task_definition or not service.deployments:
+            return
+        group, deployment = f"service:{service.name}", service.deployments[0]
+        ran: set[str] = backend.__dict__.setdefault("_revisions_that_ran", set())
+        failed = int(os.environ.get("MOTO_ECS_SERVICE_FAILED_TASKS") or 0)
+        deployment["taskDefinition"] = service.task_definition
+        if failed and service.task_definition not in ran:
+            deployment.update(
+                rolloutState="FAILED",
+                rolloutStateReason=f"ECS deployment circuit breaker: {failed} tasks failed to start.",
+                failedTasks=failed,
+                runningCount=0,
+            )
+            return
+        for task in list_tasks(backend, service.cluster_name):
+            if task.group == group and task.desired_status == "RUNNING":
+                backend.stop_task(service.cluster_name, task.task_arn, "replaced by a new deployment")
+        if service.desired_count:
+            backend.run_task(
+                service.cluster_name, service.task_definition, service.desired_count, None,
+                f"ecs-svc/{service.name}", None, "FARGATE", group=group,
+                networking_configuration=service.network_configuration or None,
+            )  # fmt: skip
+        ran.add(service.task_definition)
+        service.running_count, service.pending_count = service.desired_count, 0
+        deployment.update(
+            rolloutState="COMPLETED",
+            rolloutStateReason=f"ECS deployment {deployment['id']} completed.",
+            failedTasks=0,
+            runningCount=service.desired_count,
+        )
+
+    def create_and_schedule(self: EC2ContainerServiceBackend, *args: Any, **kwargs: Any) -> Service:
+        service = create_service(self, *args, **kwargs)
+        schedule(self, service)
+        return service
+
+    def update_and_schedule(self: EC2ContainerServiceBackend, service_properties: dict[str, Any]) -> Service:
+        service = update_service(self, dict(service_properties))
+        if service_properties.get("task_definition") or service_properties.get("desired_count") is not None:
+            schedule(self, service)
+        return service
+
+    def list_tasks_of_service(self: EC2ContainerServiceBackend, *args: Any, **kwargs: Any) -> list[Any]:
+        tasks = list_tasks(self, *args, **kwargs)
+        service_name = list_tasks_signature.bind(self, *args, **kwargs).arguments.get("service_name")
+        return [t for t in tasks if t.group == f"service:{service_name}"] if service_name else tasks
+
+    calculate = EC2ContainerServiceBackend._calculate_task_resource_requirements
+    memory_keys = {"memory", "memoryReservation", "Memory", "MemoryReservation"}
+
+    def calculate_with_task_level_sizes(task_definition: Any) -> Any:
+        # Fargate sizes the task, not its containers, which may omit memory; moto adds them up.
+        original = task_definition.container_definitions
+        task_definition.container_definitions = [
+            c if memory_keys & set(c) else {**c, "memory": 0} for c in original
+        ]
+        try:
+            return calculate(task_definition)
+        finally:
+            task_definition.container_definitions = original
+
+    sizes = staticmethod(calculate_with_task_level_sizes)
+    EC2ContainerServiceBackend._calculate_task_resource_requirements = sizes  # type: ignore[method-assign]
+    EC2ContainerServiceBackend.create_service = create_and_schedule  # type: ignore[method-assign]
+    EC2ContainerServiceBackend.update_service = update_and_schedule  # type: ignore[method-assign]
+    EC2ContainerServiceBackend.list_tasks = list_tasks_of_service  # type: ignore[method-assign]
+
+
 def _patch_security_group_reference_descriptions() -> None:
     """aws_vpc_security_group_ingress_rule with referenced_security_group_id: moto keeps
     the description with the referenced group, and DescribeSecurityGroupRules drops it."""
@@ -271,21 +359,34 @@ PATCHES: list[Callable[[], None]] = [
     _patch_route53_private_zones,
     _patch_application_autoscaling,
     _patch_ecs_service_fields,
+    _patch_ecs_scheduler,
     _patch_security_group_reference_descriptions,
     _patch_efs_policies,
     _patch_elasticache_members,
 ]
 
 
-def serve(port: int) -> None:
-    """Run the patched moto server in the foreground until SIGTERM/SIGINT."""
+_patched = False
+
+
+def start_in_process(port: int) -> Any:
+    """Apply the patches (once) and start moto's server in a thread of this process."""
+    global _patched
     os.environ.update(EMULATOR_ENV)
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
-    for patch in PATCHES:
-        patch()
+    if not _patched:
+        for patch in PATCHES:
+            patch()
+        _patched = True
     server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
     server.start()
+    return server
+
+
+def serve(port: int) -> None:
+    """Run the patched moto server in the foreground until SIGTERM/SIGINT."""
+    server = start_in_process(port)
     print(f"emulator listening on {endpoint(port)}", flush=True)
     stopped = False
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -105,16 +105,17 @@ USEFUL_OUTPUT = re.compile(r"url|host|domain_name|endpoint|repository|secret|ser
 
 
 def useful_outputs(results: Iterable[LayerResult]) -> list[tuple[str, str]]:
-    """The useful outputs of every layer (see USEFUL_OUTPUT), maps flattened one level."""
-    rows = []
-    for result in results:
-        for name, value in result.outputs.items():
-            items = value.items() if isinstance(value, dict) else [(None, value)]
-            for key, item in items:
-                label = f"{result.layer}.{name}" + (f".{key}" if key else "")
-                if isinstance(item, str) and USEFUL_OUTPUT.search(label):
-                    rows.append((label, item))
-    return rows
+    """The useful outputs of every layer (see USEFUL_OUTPUT), nested maps flattened."""
+
+    def walk(label: str, value: Any) -> Iterator[tuple[str, str]]:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                yield from walk(f"{label}.{key}", item)
+        elif isinstance(value, str) and USEFUL_OUTPUT.search(label):
+            yield label, value
+
+    return [row for result in results for name, value in result.outputs.items()
+            for row in walk(f"{result.layer}.{name}", value)]  # fmt: skip
 
 
 def _timed(progress: Progress, label: str, step: Callable[[], Any]) -> Any:

@@ -48,7 +48,18 @@ def test_every_task_is_listed_with_a_help_line() -> None:
     listing = invoke("--list", "--list-format", "json")
     assert listing.returncode == 0, listing.stderr
     tasks = {task["name"]: task["help"] for task in json.loads(listing.stdout)["tasks"]}
-    assert set(tasks) >= {"serve", "bench", "lock", "up", "down", "plan", "apply", "destroy", "output"}
+    assert set(tasks) >= {
+        "serve",
+        "bench",
+        "lock",
+        "up",
+        "down",
+        "plan",
+        "apply",
+        "destroy",
+        "output",
+        "deploy",
+    }
     assert all(help_line and len(help_line) <= 72 for help_line in tasks.values()), tasks
 
 

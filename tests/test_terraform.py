@@ -6,9 +6,11 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
 
+from ops.deploy import deploy
 from ops.platform import Settings, apply_layers, destroy_layers, plan_layers, terraform_environ
 from ops.terraform import INFRA, Layer, cli_config, existing_layers
 from ops.tools import require
@@ -53,24 +55,34 @@ def test_every_layer_pins_the_provider_and_commits_its_lock_file() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # four layers applied, planned, deployed and destroyed: minutes, not seconds
 def test_platform_applies_then_plans_clean_then_destroys(emulator_port: int) -> None:
     settings = Settings(
         env="local", plugin_mirror=os.environ.get("TF_PLUGIN_MIRROR"), emulator_port=emulator_port
     )
     layers = existing_layers()
+    quiet = lambda _: None  # noqa: E731
 
-    results = apply_layers(settings, layers, progress=lambda _: None)
-    assert [r.layer for r in results] == layers
-    assert all(r.resources > 0 for r in results)
+    with patch.dict(os.environ):  # the tasks point this process at the emulator
+        results = apply_layers(settings, layers, progress=quiet)
+        assert [r.layer for r in results] == layers
+        assert all(r.resources > 0 for r in results)
 
-    summaries = plan_layers(settings, layers, progress=lambda _: None)
-    changed = {s.layer: (s.add, s.change, s.replace, s.destroy) for s in summaries if s.has_changes}
-    assert changed == {}, f"a second plan should show no changes: {changed}"
+        summaries = plan_layers(settings, layers, progress=quiet)
+        changed = {s.layer: (s.add, s.change, s.replace, s.destroy) for s in summaries if s.has_changes}
+        assert changed == {}, f"a second plan should show no changes: {changed}"
 
-    destroy_layers(settings, layers, progress=lambda _: None)
-    environ = terraform_environ(settings)
-    leftovers = {name: Layer(name, "local", environ).resource_count() for name in layers}
-    assert leftovers == dict.fromkeys(layers, 0)
+        # DESIGN decision 4: after a deploy, Terraform sees no change and keeps the image.
+        result = deploy(settings, "api-comments", "0123abc", timeout=60)
+        assert result.image.endswith("/local/api-comments:0123abc")
+        assert result.revision == "local-api-comments:2"
+        (services,) = plan_layers(settings, ["03-services"], progress=quiet)
+        assert not services.has_changes, (services.add, services.change, services.replace, services.destroy)
+
+        destroy_layers(settings, layers, progress=quiet)
+        environ = terraform_environ(settings)
+        leftovers = {name: Layer(name, "local", environ).resource_count() for name in layers}
+        assert leftovers == dict.fromkeys(layers, 0)
 
 
 @pytest.mark.parametrize("module", MODULES, ids=lambda path: path.name)

@@ -1,14 +1,16 @@
-output "api_comments" {
-  description = "api-comments: what `invoke deploy` and the observability layer need."
+output "services" {
+  description = "Each service by name: what `invoke deploy` and the observability layer need."
   value = {
-    cluster_arn            = local.base.cluster_arn
-    service_name           = module.api-comments.service_name
-    task_definition_family = module.api-comments.task_definition_family
-    container_name         = module.api-comments.container_name
-    ecr_repository_url     = module.api-comments.ecr_repository_url
-    image_tag_parameter    = module.api-comments.image_tag_parameter
-    log_group_name         = module.api-comments.log_group_name
-    host                   = module.api-comments.host
+    for name, service in { "api-comments" = module.api-comments } : name => {
+      cluster_arn                         = local.base.cluster_arn
+      service_name                        = service.service_name
+      task_definition_family              = service.task_definition_family
+      container_name                      = service.container_name
+      ecr_repository_url                  = service.ecr_repository_url
+      image_tag_parameter                 = service.image_tag_parameter
+      log_group_name                      = service.log_group_name
+      host                                = service.host
+    }
   }
 }
 
