@@ -43,19 +43,18 @@ def backend_settings(env: str) -> dict[str, str]:
     return dict(pairs)
 
 
-def cli_config(plugin_mirror: str | None) -> Path:
+def cli_config(plugin_mirror: str | None, directory: Path = DATA) -> Path:
     """A Terraform CLI config: a shared plugin cache, and the provider mirror when one is set
     (offline machines; decision 10). Online users get the registry."""
-    DATA.mkdir(exist_ok=True)
-    cache = DATA / "terraform-plugin-cache"
-    cache.mkdir(exist_ok=True)
+    cache = directory / "terraform-plugin-cache"
+    cache.mkdir(parents=True, exist_ok=True)
     text = f'plugin_cache_dir = "{cache}"\n'
     if plugin_mirror:
         if not Path(plugin_mirror).is_dir():
             raise ValueError(f"the provider mirror {plugin_mirror} is not a directory (TF_PLUGIN_MIRROR)")
         text += f'provider_installation {{\n  filesystem_mirror {{\n    path = "{plugin_mirror}"\n  }}\n}}\n'
     # One file per kind, so a run with the mirror and one without never rewrite each other's.
-    path = DATA / ("terraform-mirror.rc" if plugin_mirror else "terraform.rc")
+    path = directory / ("terraform-mirror.rc" if plugin_mirror else "terraform.rc")
     path.write_text(text)
     return path
 

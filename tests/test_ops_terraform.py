@@ -76,10 +76,13 @@ def test_useful_outputs_are_addresses_names_and_secrets_with_maps_flattened() ->
 
 
 def test_cli_config_uses_the_mirror_only_when_one_is_set(tmp_path: Path) -> None:
-    assert "filesystem_mirror" not in cli_config(None).read_text()
-    assert f'path = "{tmp_path}"' in cli_config(str(tmp_path)).read_text()
+    mirror = tmp_path / "mirror"
+    mirror.mkdir()
+    assert "filesystem_mirror" not in cli_config(None, tmp_path).read_text()
+    assert f'path = "{mirror}"' in cli_config(str(mirror), tmp_path).read_text()
+    assert (tmp_path / "terraform-plugin-cache").is_dir()
     with pytest.raises(ValueError, match="TF_PLUGIN_MIRROR"):
-        cli_config(str(tmp_path / "missing"))
+        cli_config(str(tmp_path / "missing"), tmp_path)
 
 
 def test_settings_take_the_mirror_from_the_environment_first(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -152,49 +152,42 @@ locals {
   }
 }
 
-resource "aws_lb" "public" {
+resource "aws_lb" "this" {
   #checkov:skip=CKV_AWS_150:Deletion protection is on in prd (var.deletion_protection); local and dev are disposable
   #checkov:skip=CKV2_AWS_28:WAF is an opt-in cost; Traefik rate limits every public service
-  name                       = "${local.name}-public"
+  for_each = local.albs
+
+  name                       = "${local.name}-${each.key}"
   load_balancer_type         = "application"
-  internal                   = false
-  subnets                    = local.albs.public.subnets
-  security_groups            = local.albs.public.security_groups
+  internal                   = each.value.internal
+  subnets                    = each.value.subnets
+  security_groups            = each.value.security_groups
   drop_invalid_header_fields = true
   enable_deletion_protection = var.deletion_protection
 
   access_logs {
     bucket  = aws_s3_bucket.alb_logs.id
-    prefix  = "public"
+    prefix  = each.key
     enabled = true
   }
 
   depends_on = [aws_s3_bucket_policy.alb_logs]
 }
 
-resource "aws_lb" "private" {
-  #checkov:skip=CKV_AWS_150:Deletion protection is on in prd (var.deletion_protection); local and dev are disposable
-  name                       = "${local.name}-private"
-  load_balancer_type         = "application"
-  internal                   = true
-  subnets                    = local.albs.private.subnets
-  security_groups            = local.albs.private.security_groups
-  drop_invalid_header_fields = true
-  enable_deletion_protection = var.deletion_protection
+moved {
+  from = aws_lb.public
+  to   = aws_lb.this["public"]
+}
 
-  access_logs {
-    bucket  = aws_s3_bucket.alb_logs.id
-    prefix  = "private"
-    enabled = true
-  }
-
-  depends_on = [aws_s3_bucket_policy.alb_logs]
+moved {
+  from = aws_lb.private
+  to   = aws_lb.this["private"]
 }
 
 resource "aws_lb_listener" "public_http" {
   #checkov:skip=CKV_AWS_2:Port 80 only redirects to HTTPS
   #checkov:skip=CKV_AWS_103:Port 80 only redirects to HTTPS
-  load_balancer_arn = aws_lb.public.arn
+  load_balancer_arn = aws_lb.this["public"].arn
   port              = 80
   protocol          = "HTTP"
 
@@ -209,9 +202,9 @@ resource "aws_lb_listener" "public_http" {
 }
 
 resource "aws_lb_listener" "https" {
-  for_each = { public = aws_lb.public.arn, private = aws_lb.private.arn }
+  for_each = aws_lb.this
 
-  load_balancer_arn = each.value
+  load_balancer_arn = each.value.arn
   port              = 443
   protocol          = "HTTPS"
   ssl_policy        = "ELBSecurityPolicy-TLS13-1-2-2021-06"

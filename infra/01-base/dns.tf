@@ -49,8 +49,8 @@ resource "aws_route53_record" "public_wildcard" {
   type    = "A"
 
   alias {
-    name                   = aws_lb.public.dns_name
-    zone_id                = aws_lb.public.zone_id
+    name                   = aws_lb.this["public"].dns_name
+    zone_id                = aws_lb.this["public"].zone_id
     evaluate_target_health = true
   }
 }
@@ -61,8 +61,8 @@ resource "aws_route53_record" "private_wildcard" {
   type    = "A"
 
   alias {
-    name                   = aws_lb.private.dns_name
-    zone_id                = aws_lb.private.zone_id
+    name                   = aws_lb.this["private"].dns_name
+    zone_id                = aws_lb.this["private"].zone_id
     evaluate_target_health = true
   }
 }

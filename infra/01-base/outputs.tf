@@ -35,7 +35,7 @@ output "cluster_arn" {
 
 output "public_alb_dns_name" {
   description = "DNS name of the public ALB."
-  value       = aws_lb.public.dns_name
+  value       = aws_lb.this["public"].dns_name
 }
 
 output "public_alb_security_group_id" {
