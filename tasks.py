@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING
 
 from invoke import Collection, Context, Exit, task
 
-from ops import REPO
-from ops.tools import MissingTool
+from ops import REPO, OpsError
 
 if TYPE_CHECKING:
     from ops.platform import Settings
@@ -29,15 +28,8 @@ def clear_errors() -> Iterator[None]:
     """Turn the tooling's expected failures into one line and a non-zero exit."""
     try:
         yield
-    except (MissingTool, ValueError) as exc:
+    except (OpsError, ValueError) as exc:
         raise Exit(f"error: {exc}", code=1) from None
-    except Exception as exc:
-        from ops.platform import MissingCredentials
-        from ops.terraform import TerraformError
-
-        if isinstance(exc, MissingCredentials | TerraformError):
-            raise Exit(f"error: {exc}", code=1) from None
-        raise
 
 
 def settings(c: Context, env: str) -> Settings:
@@ -229,23 +221,20 @@ def output(c: Context, layer: str, env: str = "local") -> None:
 )
 def deploy(c: Context, service: str, env: str = "local", tag: str = "", timeout: int = 600) -> None:
     """Roll out a new image with ecs-deploy; roll back if it fails."""
-    from ops.deploy import DeployFailed, git_short_sha
     from ops.deploy import deploy as roll_out
+    from ops.deploy import git_short_sha
 
     tag = tag or git_short_sha()
     if c.config.run.dry:
         print(f"would deploy {service}:{tag} to {env} with ecs-deploy (timeout {timeout} s)")
         return
     with clear_errors():
-        try:
-            result = roll_out(settings(c, env), service, tag, timeout=timeout)
-        except DeployFailed as exc:
-            raise Exit(f"error: {exc}", code=1) from None
+        result = roll_out(settings(c, env), service, tag, timeout=timeout)
     print(
         f"deployed {result.image} to {env}: {result.revision} (was {result.previous_revision}) "
         f"in {result.seconds:.1f} s"
     )
 
 
+# Defaults (terraform.plugin_mirror, terraform.emulator_port) live in invoke.yaml.
 ns = Collection(serve, bench, lock, up, down, plan, apply, destroy, output, deploy)
-ns.configure({"terraform": {"plugin_mirror": "", "emulator_port": 4566}})

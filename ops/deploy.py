@@ -19,12 +19,12 @@ import boto3
 from ecs_deploy import cli as ecs_deploy_cli
 from ecs_deploy.ecs import DeployAction, EcsClient, EcsError
 
-from . import REPO
+from . import REPO, OpsError
 from .platform import Settings, terraform_environ
 from .terraform import Layer, backend_settings
 
 
-class DeployFailed(RuntimeError):
+class DeployFailed(OpsError):
     """The new revision did not become healthy; the service was rolled back."""
 
 

@@ -13,13 +13,13 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
-from . import emulator
+from . import OpsError, emulator
 from .terraform import ENVIRONMENTS, Layer, PlanSummary, backend_settings, cli_config, existing_layers
 
 Progress = Callable[[str], None]
 
 
-class MissingCredentials(RuntimeError):
+class MissingCredentials(OpsError):
     """dev/prd need AWS credentials and none were found."""
 
 

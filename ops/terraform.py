@@ -16,7 +16,7 @@ from typing import Any
 
 from python_terraform import IsFlagged, Terraform
 
-from . import REPO
+from . import REPO, OpsError
 from .tools import require
 
 INFRA = REPO / "infra"
@@ -26,7 +26,7 @@ ENVIRONMENTS = ("local", "dev", "prd")
 DATA = REPO / ".data"
 
 
-class TerraformError(RuntimeError):
+class TerraformError(OpsError):
     """A Terraform command failed; the message carries its own error output."""
 
 

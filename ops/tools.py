@@ -6,6 +6,8 @@ import shutil
 import sys
 from pathlib import Path
 
+from . import OpsError
+
 INSTALL_HINTS = {
     "redis-server": "apt-get install redis-server",
     "wrk": "apt-get install wrk",
@@ -17,7 +19,7 @@ INSTALL_HINTS = {
 }
 
 
-class MissingTool(RuntimeError):
+class MissingTool(OpsError):
     """A program the task needs is not on PATH."""
 
 
