@@ -236,5 +236,33 @@ def deploy(c: Context, service: str, env: str = "local", tag: str = "", timeout:
     )
 
 
+@task(
+    help={
+        "service": "service to build (e.g. api-comments)",
+        "push": "log in to ECR and push to the service's repository (from 03-services' outputs)",
+        "env": ENV_HELP + "; with --push, whose repository",
+        "tag": "image tag (default: the short git SHA)",
+    }
+)
+def build(c: Context, service: str, push: bool = False, env: str = "local", tag: str = "") -> None:
+    """Build a service's image with docker buildx; --push sends it to ECR."""
+    from ops.build import build_commands, ecr_login, run
+    from ops.deploy import git_short_sha, service_outputs
+    from ops.terraform import backend_settings
+
+    tag = tag or git_short_sha()
+    with clear_errors():
+        commands = build_commands(service, tag)
+        if push:
+            repository = service_outputs(settings(c, env), service)["ecr_repository_url"]
+            login = ecr_login(repository, backend_settings(env)["region"])
+            commands = [login, *build_commands(service, tag, repository_url=repository, push=True)]
+        if c.config.run.dry:
+            print("\n".join(str(command) for command in commands))
+            return
+        run(commands)
+    print(f"built {service}:{tag}" + (" and pushed it" if push else ""))
+
+
 # Defaults (terraform.plugin_mirror, terraform.emulator_port) live in invoke.yaml.
-ns = Collection(serve, bench, lock, up, down, plan, apply, destroy, output, deploy)
+ns = Collection(serve, bench, lock, up, down, plan, apply, destroy, output, deploy, build)

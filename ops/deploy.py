@@ -107,8 +107,9 @@ def roll_out(
     )
 
 
-def deploy(settings: Settings, service: str, tag: str, *, timeout: int = 600) -> DeployResult:
-    """Deploy ``tag`` of ``service`` in the environment, as 03-services describes it."""
+def service_outputs(settings: Settings, service: str) -> dict[str, Any]:
+    """What 03-services' `services` output says of ``service``. The process then talks to
+    the environment: boto3 (ecs-deploy's too) reads the endpoint and credentials from os.environ."""
     environ = terraform_environ(settings)
     layer = Layer("03-services", settings.env, environ)
     layer.init()
@@ -117,13 +118,13 @@ def deploy(settings: Settings, service: str, tag: str, *, timeout: int = 600) ->
         raise ValueError(
             f"unknown service {service!r}: 03-services deploys {', '.join(sorted(services)) or 'nothing'}"
         )
-    os.environ.update(environ)  # ecs-deploy's boto3 session reads the endpoint and credentials from here
+    os.environ.update(environ)
+    return dict(services[service])
+
+
+def deploy(settings: Settings, service: str, tag: str, *, timeout: int = 600) -> DeployResult:
+    """Deploy ``tag`` of ``service`` in the environment, as 03-services describes it."""
+    target = DeployTarget.from_output(service_outputs(settings, service))
     sleep_time = 1.0 if settings.env == "local" else 5.0
     region = backend_settings(settings.env)["region"]
-    return roll_out(
-        DeployTarget.from_output(services[service]),
-        tag,
-        region=region,
-        timeout=timeout,
-        sleep_time=sleep_time,
-    )
+    return roll_out(target, tag, region=region, timeout=timeout, sleep_time=sleep_time)
