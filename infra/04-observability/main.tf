@@ -29,9 +29,9 @@ locals {
   # Each component: its port, its host behind the private ALB, the uid its image runs as
   # (owner of its EFS access point), and whether Traefik adds basic auth in front.
   components = {
-    prometheus   = { port = 9090, uid = 65534, basic_auth = true, persistent = true }
-    grafana      = { port = 3000, uid = 472, basic_auth = false, persistent = true }
-    alertmanager = { port = 9093, uid = 65534, basic_auth = true, persistent = false }
+    prometheus   = { port = 9090, uid = 65534, basic_auth = true, persistent = true, health_path = "/-/healthy", start_period = 30 }
+    grafana      = { port = 3000, uid = 472, basic_auth = false, persistent = true, health_path = "/api/health", start_period = 30 }
+    alertmanager = { port = 9093, uid = 65534, basic_auth = true, persistent = false, health_path = "/-/healthy", start_period = 15 }
   }
   hosts = { for name, _ in local.components : name => "${name}.${local.base.private_domain_name}" }
 }

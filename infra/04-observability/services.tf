@@ -42,9 +42,17 @@ locals {
     "traefik.http.routers.${name}.rule"                           = "Host(`${local.hosts[name]}`)"
     "traefik.http.routers.${name}.entrypoints"                    = "internal"
     "traefik.http.services.${name}.loadbalancer.server.port"      = tostring(component.port)
-    "traefik.http.services.${name}.loadbalancer.healthcheck.path" = name == "grafana" ? "/api/health" : "/-/healthy"
+    "traefik.http.services.${name}.loadbalancer.healthcheck.path" = component.health_path
     }, component.basic_auth ? { "traefik.http.routers.${name}.middlewares" = "dashboard-auth@ecs" } : {})
   }
+
+  health_checks = { for name, component in local.components : name => {
+    command     = ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:${component.port}${component.health_path}"]
+    interval    = 15
+    timeout     = 5
+    retries     = 3
+    startPeriod = component.start_period
+  } }
 
   containers = {
     prometheus = [
@@ -72,13 +80,7 @@ locals {
           "PROMETHEUS_EXPORTER_PORT"     = "9090"
           "PROMETHEUS_EXPORTER_JOB_NAME" = "prometheus"
         })
-        healthCheck = {
-          command     = ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:9090/-/healthy"]
-          interval    = 15
-          timeout     = 5
-          retries     = 3
-          startPeriod = 30
-        }
+        healthCheck      = local.health_checks.prometheus
         logConfiguration = local.log_options.prometheus
       },
       {
@@ -106,17 +108,11 @@ locals {
         { name = "AWS_REGION", value = var.aws_region },
         { name = "PROMETHEUS_URL", value = "http://prometheus.${aws_service_discovery_private_dns_namespace.this.name}:9090" },
       ]
-      secrets      = [{ name = "GF_SECURITY_ADMIN_PASSWORD", valueFrom = aws_secretsmanager_secret.grafana_admin.arn }]
-      portMappings = [{ containerPort = 3000, protocol = "tcp" }]
-      mountPoints  = [{ sourceVolume = "data", containerPath = "/var/lib/grafana", readOnly = false }]
-      dockerLabels = local.traefik_labels.grafana
-      healthCheck = {
-        command     = ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:3000/api/health"]
-        interval    = 15
-        timeout     = 5
-        retries     = 3
-        startPeriod = 30
-      }
+      secrets          = [{ name = "GF_SECURITY_ADMIN_PASSWORD", valueFrom = aws_secretsmanager_secret.grafana_admin.arn }]
+      portMappings     = [{ containerPort = 3000, protocol = "tcp" }]
+      mountPoints      = [{ sourceVolume = "data", containerPath = "/var/lib/grafana", readOnly = false }]
+      dockerLabels     = local.traefik_labels.grafana
+      healthCheck      = local.health_checks.grafana
       logConfiguration = local.log_options.grafana
     }]
     alertmanager = [{
@@ -130,17 +126,11 @@ locals {
         "--storage.path=/tmp/alertmanager",
         "--web.external-url=https://${local.hosts.alertmanager}/",
       ])]
-      secrets      = [{ name = "ALERTMANAGER_CONFIG", valueFrom = aws_ssm_parameter.config["alertmanager"].arn }]
-      portMappings = [{ containerPort = 9093, protocol = "tcp" }]
-      mountPoints  = []
-      dockerLabels = local.traefik_labels.alertmanager
-      healthCheck = {
-        command     = ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:9093/-/healthy"]
-        interval    = 15
-        timeout     = 5
-        retries     = 3
-        startPeriod = 15
-      }
+      secrets          = [{ name = "ALERTMANAGER_CONFIG", valueFrom = aws_ssm_parameter.config["alertmanager"].arn }]
+      portMappings     = [{ containerPort = 9093, protocol = "tcp" }]
+      mountPoints      = []
+      dockerLabels     = local.traefik_labels.alertmanager
+      healthCheck      = local.health_checks.alertmanager
       logConfiguration = local.log_options.alertmanager
     }]
   }
