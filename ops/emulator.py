@@ -29,7 +29,7 @@ DEFAULT_PORT = 4566
 STATE_DIR = REPO / ".data" / "emulator"
 DUMMY_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "test",
-    "AWS_SECRET_ACCESS_KEY": "test",  # the emulator accepts any key
+    "AWS_SECRET_ACCESS_KEY": "test",  # pragma: allowlist secret (the emulator accepts any key)
 }
 # Settings the emulator process needs (see DESIGN "Known gaps of the emulator").
 EMULATOR_ENV = {

@@ -149,16 +149,24 @@ def destroy_layers(settings: Settings, layers: Iterable[str], progress: Progress
 
 
 def plan_layers(
-    settings: Settings, layers: Iterable[str], *, parallel: bool = True, progress: Progress = print
+    settings: Settings,
+    layers: Iterable[str],
+    *,
+    parallel: bool = True,
+    with_text: bool = False,
+    progress: Progress = print,
 ) -> list[PlanSummary]:
-    """Plan each layer (in parallel threads by default: each plan waits on its own terraform)."""
+    """Plan each layer (in parallel threads by default: each plan waits on its own terraform);
+    ``with_text`` keeps the human-readable plan, for the pull-request comment."""
     environ = terraform_environ(settings)
+    if settings.env == "local":  # a fresh emulator can be planned against; AWS state buckets exist
+        ensure_state_bucket(settings, environ)
 
     def plan(name: str) -> PlanSummary:
         started = time.monotonic()
         layer = Layer(name, settings.env, environ)
         layer.init()
-        summary = layer.plan()
+        summary = layer.plan(with_text=with_text)
         summary.seconds = time.monotonic() - started
         progress(f"[{name}] planned in {summary.seconds:.1f} s")
         return summary

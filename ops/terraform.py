@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,32 @@ def cli_config(plugin_mirror: str | None, directory: Path = DATA) -> Path:
     return path
 
 
+def roots() -> list[Path]:
+    """Every Terraform root: the layers, then the modules."""
+    return [INFRA / layer for layer in existing_layers()] + sorted(
+        path.parent for path in INFRA.glob("modules/*/main.tf")
+    )
+
+
+def validate(root: Path, plugin_mirror: str | None, data_dir: Path | None = None) -> None:
+    """``init -backend=false`` and ``validate`` with a data directory of its own, so a
+    developer's initialised layers and their backends are left alone."""
+    data_dir = data_dir or DATA / "validate" / root.name
+    env = {
+        **os.environ,
+        "TF_CLI_CONFIG_FILE": str(cli_config(plugin_mirror)),
+        "TF_DATA_DIR": str(data_dir),
+        "TF_INPUT": "0",
+    }
+    for args in (["init", "-backend=false", "-input=false", "-no-color"], ["validate", "-no-color"]):
+        result = subprocess.run(
+            [require("terraform"), *args], cwd=root, env=env, capture_output=True, text=True, check=False
+        )
+        if result.returncode != 0:
+            where = root.relative_to(REPO) if root.is_relative_to(REPO) else root
+            raise TerraformError(f"terraform {args[0]} failed in {where}:\n{result.stderr or result.stdout}")
+
+
 @dataclass
 class PlanSummary:
     layer: str
@@ -66,9 +93,12 @@ class PlanSummary:
     change: int = 0
     destroy: int = 0
     replace: int = 0
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
     destroyed: list[str] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    text: str = ""  # `terraform show` of the plan, when asked for (plan comments)
 
     @property
     def has_changes(self) -> bool:
@@ -87,8 +117,10 @@ def summarize_plan(layer: str, plan: dict[str, Any]) -> PlanSummary:
             summary.replaced.append(change["address"])
         elif actions == ["create"]:
             summary.add += 1
+            summary.added.append(change["address"])
         elif actions == ["update"]:
             summary.change += 1
+            summary.changed.append(change["address"])
         elif actions == ["delete"]:
             summary.destroy += 1
             summary.destroyed.append(change["address"])
@@ -135,8 +167,9 @@ class Layer:
             ],
         )
 
-    def plan(self, *, destroy: bool = False) -> PlanSummary:
-        """Plan into a file; return its summary (exit code 2 of -detailed-exitcode is success)."""
+    def plan(self, *, destroy: bool = False, with_text: bool = False) -> PlanSummary:
+        """Plan into a file; return its summary (exit code 2 of -detailed-exitcode is success),
+        with the human-readable plan too when asked."""
         self._run(
             "plan",
             input=False,
@@ -147,7 +180,10 @@ class Layer:
             ok_codes=(0, 2),
             **self.var_args,
         )
-        return summarize_plan(self.name, self.show_plan_json())
+        summary = summarize_plan(self.name, self.show_plan_json())
+        if with_text:
+            summary.text = self.show_plan_text()
+        return summary
 
     def show_plan_json(self) -> dict[str, Any]:
         return json.loads(self._run("show", str(self.plan_file), json=IsFlagged))  # type: ignore[no-any-return]
@@ -168,6 +204,3 @@ class Layer:
     def resource_count(self) -> int:
         out = self._run("state list")
         return len([line for line in out.splitlines() if line and not line.startswith("data.")])
-
-    def validate(self) -> None:
-        self._run("validate")

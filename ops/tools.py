@@ -16,6 +16,8 @@ INSTALL_HINTS = {
     "terraform": "install Terraform >= 1.11 from https://developer.hashicorp.com/terraform/install",
     "docker": "install Docker with the buildx plugin (https://docs.docker.com/engine/install/)",
     "gunicorn": "pip install -e ./app",
+    "node": "install Node.js 18+ (apt-get install nodejs npm), then run `npm ci`",
+    "git": "apt-get install git",
 }
 
 

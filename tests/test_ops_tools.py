@@ -59,6 +59,10 @@ def test_every_task_is_listed_with_a_help_line() -> None:
         "destroy",
         "output",
         "deploy",
+        "build",
+        "docs",
+        "validate",
+        "actionlint",
     }
     assert all(help_line and len(help_line) <= 72 for help_line in tasks.values()), tasks
 

@@ -1,0 +1,49 @@
+"""Which Terraform layers a change touches, so CI plans and applies only those (in order)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+from . import REPO, OpsError
+from .terraform import INFRA, existing_layers
+from .tools import require
+
+MODULE_SOURCE = re.compile(r'source\s*=\s*"\.\./modules/([\w-]+)"')
+
+
+class GitError(OpsError):
+    """git could not compare the two revisions."""
+
+
+def changed_files(base: str, head: str = "HEAD", cwd: Path = REPO) -> list[str]:
+    """Paths changed between the merge base of ``base`` and ``head`` (what a pull request shows)."""
+    result = subprocess.run(
+        [require("git"), "diff", "--name-only", f"{base}...{head}"],
+        cwd=cwd, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if result.returncode != 0:
+        first_line = (result.stderr.strip().splitlines() or ["no output"])[0]
+        raise GitError(
+            f"git diff {base}...{head} failed: {first_line} (in Actions, check out with fetch-depth: 0)"
+        )
+    return [line for line in result.stdout.splitlines() if line]
+
+
+def modules_used(layer: str) -> set[str]:
+    return {m for tf in (INFRA / layer).glob("*.tf") for m in MODULE_SOURCE.findall(tf.read_text())}
+
+
+def affected_layers(paths: list[str]) -> list[str]:
+    """Layers in apply order whose own files, shared environment settings, or modules changed."""
+    layers = existing_layers()
+    paths = [path for path in paths if not path.endswith(".md")]  # docs change no infrastructure
+    if any(path.startswith("infra/environments/") for path in paths):
+        return layers
+    touched_modules = {p.split("/")[2] for p in paths if p.startswith("infra/modules/") and p.count("/") >= 3}
+    return [
+        layer
+        for layer in layers
+        if any(path.startswith(f"infra/{layer}/") for path in paths) or modules_used(layer) & touched_modules
+    ]

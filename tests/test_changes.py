@@ -1,0 +1,46 @@
+"""Which layers a change touches: what `--changed-from` plans and applies."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from ops.changes import GitError, affected_layers, changed_files
+
+
+@pytest.mark.parametrize(
+    ("paths", "layers"),
+    [
+        (["infra/02-traefik/main.tf"], ["02-traefik"]),
+        (["infra/04-observability/config/prometheus.yml.tftpl", "infra/01-base/vpc.tf"],
+         ["01-base", "04-observability"]),  # apply order, whatever the diff order
+        (["infra/modules/ecs-service/main.tf"], ["03-services"]),  # the layers that use the module
+        (["infra/environments/dev.tfvars"], ["01-base", "02-traefik", "03-services", "04-observability"]),
+        (["infra/03-services/README.md", "app/src/api_comments/api.py"], []),  # no infrastructure
+    ],
+)  # fmt: skip
+def test_affected_layers(paths: list[str], layers: list[str]) -> None:
+    assert affected_layers(paths) == layers
+
+
+def git(*args: str, cwd: Path) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout
+
+
+def test_changed_files_are_those_since_the_merge_base(tmp_path: Path) -> None:
+    git("init", "-q", "-b", "main", cwd=tmp_path)
+    git("config", "user.email", "ci@example.com", cwd=tmp_path)
+    git("config", "user.name", "ci", cwd=tmp_path)
+    (tmp_path / "a.tf").write_text("a\n")
+    git("add", ".", cwd=tmp_path)
+    git("commit", "-qm", "base", cwd=tmp_path)
+    git("checkout", "-qb", "feature", cwd=tmp_path)
+    (tmp_path / "infra").mkdir()
+    (tmp_path / "infra" / "b.tf").write_text("b\n")
+    git("add", ".", cwd=tmp_path)
+    git("commit", "-qm", "feature", cwd=tmp_path)
+    assert changed_files("main", cwd=tmp_path) == ["infra/b.tf"]
+    with pytest.raises(GitError, match=r"git diff nope\.\.\.HEAD failed: .*fetch-depth: 0"):
+        changed_files("nope", cwd=tmp_path)

@@ -1,0 +1,87 @@
+"""The GitHub workflows: actionlint (its WASM build on Node) and the repository's rules:
+actions pinned to commits, least permissions, OIDC only, no logic in YAML, no racing applies."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from ops.workflows import actionlint, workflow_files
+
+WORKFLOWS = {path.name: path for path in workflow_files()}
+ALLOWED_RUN = re.compile(
+    r"^(invoke|nox) |^pip install -e \.$|^npm ci |^sudo apt-get update -qq && sudo apt-get install "
+)
+
+
+def load(name: str) -> dict[str, Any]:
+    return yaml.safe_load(WORKFLOWS[name].read_text())  # type: ignore[no-any-return]
+
+
+def steps(workflow: dict[str, Any]) -> list[dict[str, Any]]:
+    return [step for job in workflow["jobs"].values() for step in job.get("steps", [])]
+
+
+def test_the_four_workflows_exist() -> None:
+    assert {"ci.yml", "plan.yml", "apply.yml", "deploy.yml"} <= set(WORKFLOWS)
+
+
+def test_actionlint_finds_nothing() -> None:
+    findings = actionlint(list(WORKFLOWS.values()))
+    assert findings == [], "\n".join(map(str, findings))
+
+
+def test_actionlint_reports_a_broken_workflow(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yml"
+    broken.write_text(
+        "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: echo ${{ github.no_such_field }}\n"
+    )
+    (finding,) = actionlint([broken])
+    assert (finding.line, finding.kind) == (6, "expression")
+    assert 'property "no_such_field" is not defined' in finding.message
+
+
+@pytest.mark.parametrize("name", sorted(WORKFLOWS))
+def test_rules_every_workflow_keeps(name: str) -> None:
+    workflow = load(name)
+    text = WORKFLOWS[name].read_text()
+    assert workflow["permissions"] == {"contents": "read"}, "top-level permissions: read only"
+    for line in re.findall(r"uses: (\S+)", text):
+        if not line.startswith("./"):
+            assert re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", line), f"{line}: pin actions to a commit"
+    assert not re.search(r"aws-access-key-id|AWS_SECRET_ACCESS_KEY", text), "OIDC only, no stored keys"
+    for step in steps(workflow):
+        if "run" in step:
+            assert ALLOWED_RUN.search(step["run"]), f"{step['run']!r}: call an invoke task or a nox session"
+        if "aws-actions/configure-aws-credentials" in step.get("uses", ""):
+            assert "role-to-assume" in step["with"]
+
+
+def test_aws_jobs_run_one_at_a_time_per_environment_with_oidc() -> None:
+    for name in ("apply-environment.yml", "deploy-environment.yml", "plan.yml"):
+        (job,) = load(name)["jobs"].values()
+        assert job["permissions"]["id-token"] == "write"
+        assert set(job["permissions"]) <= {"contents", "id-token", "pull-requests"}
+    for name in ("apply-environment.yml", "deploy-environment.yml"):
+        (job,) = load(name)["jobs"].values()
+        assert job["concurrency"]["cancel-in-progress"] is False
+        assert "inputs.environment" in job["concurrency"]["group"]
+        assert job["environment"] == "${{ inputs.environment }}"
+    for name in ("apply.yml", "deploy.yml"):
+        jobs = load(name)["jobs"]
+        assert jobs["prd"]["needs"] == "dev"  # prd only after dev, and behind its environment's approval
+        assert jobs["prd"]["with"]["environment"] == "prd"
+
+
+def test_the_plan_workflow_comments_on_the_pull_request() -> None:
+    plan = load("plan.yml")
+    (job,) = plan["jobs"].values()
+    assert job["permissions"]["pull-requests"] == "write"
+    assert plan[True]["pull_request"]["paths"] == ["infra/**"]  # YAML 1.1 reads `on` as true
+    runs = [step["run"] for step in job["steps"] if "run" in step]
+    assert any(run.startswith("invoke plan --env dev --changed-from") and "--comment" in run for run in runs)
