@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -53,16 +54,23 @@ def chosen_layers(layer: str, all_layers: bool, changed_from: str = "") -> list[
     return existing_layers() if all_layers else [layer]
 
 
+LEFT_COLUMNS = {"layer", "output", "answer", "endpoint"}
+
+
+LEFT_COLUMNS = {"layer", "output", "answer", "endpoint"}
+
+
 def print_table(title: str, columns: list[str], rows: list[list[str]]) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=title)
     for column in columns:
-        table.add_column(column, justify="left" if column in {"layer", "output"} else "right")
+        table.add_column(column, justify="left" if column in LEFT_COLUMNS else "right")
     for row in rows:
-        table.add_row(*row)
-    Console().print(table)
+        table.add_row(*map(escape, row))  # cells are data, not rich markup
+    Console(width=None if sys.stdout.isatty() else 160).print(table)  # logs are wider than 80
 
 
 @task(
@@ -302,7 +310,7 @@ def build(c: Context, service: str, push: bool = False, env: str = "local", tag:
 
 @task(help={"check": "write nothing; fail and name the README when the generated docs are out of date"})
 def docs(c: Context, check: bool = False) -> None:
-    """Generate the Terraform docs tables in every layer's and module's README."""
+    """Generate the Terraform docs tables in each layer's and module's README."""
     from ops.tfdocs import update
 
     with clear_errors():
@@ -315,7 +323,7 @@ def docs(c: Context, check: bool = False) -> None:
 
 @task
 def validate(c: Context) -> None:
-    """terraform validate every layer and module (init without a backend)."""
+    """terraform validate every layer and module (no backend)."""
     from ops.terraform import roots
     from ops.terraform import validate as check
 
@@ -343,6 +351,155 @@ def actionlint(c: Context) -> None:
     print(f"actionlint: {len(files)} workflow(s), no findings")
 
 
+@task(
+    help={
+        "host": "base URL to load (default: start api-comments locally on a free port, SQLite store)",
+        "profile": "profile in loadtests/profiles.toml: smoke (default), baseline or stress",
+        "users": "concurrent users (default: the profile's)",
+        "spawn_rate": "users started per second (default: the profile's)",
+        "run_time": "how long, e.g. 30s or 2m (default: the profile's)",
+        "write_docs": "write the figures into docs/performance.md",
+    }
+)
+def loadtest(
+    c: Context,
+    host: str = "",
+    profile: str = "smoke",
+    users: int = 0,
+    spawn_rate: float = 0,
+    run_time: str = "",
+    write_docs: bool = False,
+) -> None:
+    """Locust run of the realistic mix; fails when thresholds break."""
+    import dataclasses
+    from contextlib import nullcontext
+
+    from ops.bench import write_section
+    from ops.loadtest import COLUMNS, broken_thresholds, load_profile, markdown, report_dir, run_mix
+    from ops.server import serve_in_background
+
+    with clear_errors():
+        chosen = load_profile(profile)
+    chosen = dataclasses.replace(
+        chosen,
+        users=users or chosen.users,
+        spawn_rate=spawn_rate or chosen.spawn_rate,
+        run_time=run_time or chosen.run_time,
+    )
+    if c.config.run.dry:
+        print(f"would run Locust ({chosen.users} users, {chosen.run_time}) against {host or 'local'}")
+        return
+    out = report_dir("loadtest")
+    server = None
+    if not host:
+        server, host = serve_in_background(store=f"sqlite:///{out / 'comments.db'}", log_path=out / "api.log")
+    print(f"loadtest: profile {chosen.name}, {chosen.users} users for {chosen.run_time} against {host}")
+    with clear_errors(), server or nullcontext():
+        summary = run_mix(host, chosen, out)
+    total = summary.total
+    print_table(
+        f"loadtest {chosen.name}: {total.requests} requests, {total.rps:.1f} req/s", COLUMNS, summary.rows
+    )
+    print("answers by status: " + ", ".join(f"{k}: {v}" for k, v in summary.statuses.items()))
+    print(f"reports: {out.relative_to(REPO)}/report.html and locust_*.csv")
+    if write_docs:
+        command = f"invoke loadtest --profile {chosen.name}" + (f" --users {users}" if users else "")
+        write_section(REPO / "docs" / "performance.md", "loadtest", markdown(summary, chosen, command))
+        print("figures written to docs/performance.md")
+    broken = broken_thresholds(chosen, summary)
+    if broken:
+        raise Exit(f"thresholds of profile {chosen.name} broken: " + "; ".join(broken), code=1)
+    print(f"thresholds of profile {chosen.name} hold")
+
+
+@task(
+    help={
+        "service": "service whose rate limit is checked, as named in 03-services (e.g. api-comments)",
+        "env": ENV_HELP + "; without --host, probes the deployed service",
+        "host": "base URL to probe (a local Traefik, or any server that should limit like it)",
+        "requests": "requests the probe sends (default 100)",
+        "concurrency": "connections at once (default 50)",
+        "duration": "seconds to spread the requests over (default 5); 0: as fast as the connections allow",
+        "path": "path to request (default /api/comment/list/1)",
+        "instances": "Traefik tasks behind round-robin (default: 1 with --host, else the running count)",
+        "predict": "only print the prediction as JSON (needs --average, --burst; --period defaults to 1s)",
+        "average": "with --predict: requests per period",
+        "period": "with --predict: period as Traefik writes it, e.g. 5s",
+        "burst": "with --predict: bucket size",
+        "write_docs": "write the expected and observed counts into docs/performance.md",
+    }
+)
+def ratelimit_check(
+    c: Context,
+    service: str = "api-comments",
+    env: str = "local",
+    host: str = "",
+    requests: int = 100,
+    concurrency: int = 50,
+    duration: float = 5.0,
+    path: str = "/api/comment/list/1",
+    instances: int = 0,
+    predict: bool = False,
+    average: int = 0,
+    period: str = "1s",
+    burst: int = 0,
+    write_docs: bool = False,
+) -> None:
+    """Probe a service's Traefik rate limit against the model of its config."""
+    from ops.bench import write_section
+    from ops.loadtest import deployed_target, judge, report_dir, run_probe, verdict_markdown
+    from ops.ratelimit import RateLimit, even_schedule, from_terraform
+    from ops.ratelimit import predict as model
+
+    if predict:
+        if not (average and burst):
+            raise Exit("error: --predict needs --average and --burst (and --period, default 1s)")
+        with clear_errors():
+            limit = RateLimit(average=average, period=period, burst=burst)
+            prediction = model(limit, even_schedule(requests, duration), instances or 1)
+        print(json.dumps(prediction.as_json(limit, duration), indent=2))
+        return
+    with clear_errors():
+        limit = from_terraform(service)
+        if not host:
+            host, running = deployed_target(settings(c, env), service)
+            instances = instances or running
+    instances = instances or 1
+    print(f"{service}: {limit.describe()} (from infra/03-services); {instances} Traefik instance(s)")
+    print(f"probe: {requests} requests over {duration:g} s, {concurrency} at once, one source, {host}{path}")
+    if c.config.run.dry:
+        return
+    with clear_errors():
+        out = report_dir("ratelimit")
+        result = run_probe(
+            host, requests=requests, concurrency=concurrency, duration=duration, path=path, out=out
+        )
+        verdict = judge(limit, result, duration, instances)
+    observed = verdict.observed
+    print_table(
+        "rate limit: expected against observed",
+        ["answer", "expected", "observed"],
+        [["accepted (served)", str(verdict.expected.expected_accepted), str(observed.accepted)],
+         ["rejected (429)", str(verdict.expected.expected_rejected), str(observed.rejected)],
+         ["other answers", "0", str(observed.other)]],
+    )  # fmt: skip
+    print(
+        "expected: the model run on the probe's own send times (spread perfectly evenly it would be "
+        f"{verdict.even.expected_accepted}). Tolerance ±{verdict.tolerance}: one request per Traefik "
+        "instance can fall either side of a token's edge, as a request arrives a little after it is sent; "
+        "plus 2 % for clock drift."
+    )
+    expected = f"expected {verdict.expected.expected_accepted} ±{verdict.tolerance}"
+    if write_docs:
+        command = (f"invoke ratelimit-check --service {service} --requests {requests} "
+                   f"--concurrency {concurrency} --duration {duration:g}")  # fmt: skip
+        write_section(REPO / "docs" / "performance.md", "ratelimit", verdict_markdown(verdict, command))
+    if not verdict.passed:
+        other = f"; {observed.other} answers neither 2xx, 404 nor 429" if observed.other else ""
+        raise Exit(f"FAIL: {observed.accepted} accepted, {expected}{other}", code=1)
+    print(f"PASS: {observed.accepted} accepted, {expected}")
+
+
 # Defaults (terraform.plugin_mirror, terraform.emulator_port) live in invoke.yaml.
 ns = Collection(serve, bench, lock, up, down, plan, apply, destroy, output, deploy, build, docs,
-                validate, actionlint)  # fmt: skip
+                validate, actionlint, loadtest, ratelimit_check)  # fmt: skip

@@ -63,6 +63,8 @@ def test_every_task_is_listed_with_a_help_line() -> None:
         "docs",
         "validate",
         "actionlint",
+        "loadtest",
+        "ratelimit-check",
     }
     assert all(help_line and len(help_line) <= 72 for help_line in tasks.values()), tasks
 

@@ -1,0 +1,82 @@
+"""`invoke loadtest`: Locust's realistic mix against a real api-comments under gunicorn."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ops import REPO
+from ops.loadtest import Endpoint, Profile, Summary, broken_thresholds, load_profile, read_summary
+
+
+def test_profiles_are_read_with_their_thresholds() -> None:
+    smoke = load_profile("smoke")
+    assert (smoke.users, smoke.run_time, smoke.max_failure_ratio) == (10, "20s", 0.0)
+    with pytest.raises(ValueError, match="unknown profile 'huge': choose one of smoke, baseline, stress"):
+        load_profile("huge")
+
+
+def test_every_broken_threshold_is_named() -> None:
+    profile = Profile("p", 1, 1, "1s", max_failure_ratio=0.01, max_p95_ms=100, max_p99_ms=200, min_rps=50)
+    fine = Summary(Endpoint("", "all", requests=1000, failures=5, rps=80, p50_ms=10, p95_ms=90, p99_ms=150))
+    assert broken_thresholds(profile, fine) == []
+    bad = Summary(Endpoint("", "all", requests=1000, failures=20, rps=40, p50_ms=10, p95_ms=120, p99_ms=400))
+    assert broken_thresholds(profile, bad) == [
+        "failure ratio 0.0200 > 0.01",
+        "p95 120 ms > 100 ms",
+        "p99 400 ms > 200 ms",
+        "40.0 requests/s < 50",
+    ]
+
+
+@pytest.mark.slow
+def test_the_mix_against_a_local_api_comments_reports_and_holds_its_thresholds() -> None:
+    argv = [sys.executable, "-m", "invoke", "loadtest", "--profile", "smoke", "--run-time", "6s"]
+    result = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, check=False, timeout=180)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "thresholds of profile smoke hold" in result.stdout
+    report = REPO / result.stdout.split("reports: ")[1].split("/report.html")[0]
+    assert (report / "report.html").stat().st_size > 10_000
+    summary = read_summary(report)
+    assert summary.total.requests > 50
+    assert summary.total.failures == 0
+    names = {endpoint.label for endpoint in summary.endpoints}
+    assert names == {"GET /api/comment/list/[id]", "POST /api/comment/new", "GET /api/comment/list/[unknown]"}
+    assert sum(endpoint.requests for endpoint in summary.endpoints) == summary.total.requests
+    assert sum(summary.statuses.values()) == summary.total.requests
+    assert set(summary.statuses) <= {"200", "404"}
+    assert summary.statuses["200"] > 0
+    assert summary.statuses["404"] > 0  # the unknown ids
+    assert "answers by status: 200:" in result.stdout
+    assert "GET /api/comment/list/[id]" in result.stdout
+
+
+def test_a_run_without_results_is_a_clear_error(tmp_path: Path) -> None:
+    from ops.loadtest import LoadTestError, locust
+
+    (tmp_path / "broken.py").write_text("raise SystemExit('no locustfile here')\n")
+    with pytest.raises(LoadTestError, match=r"locust produced no results; see .*locust\.log"):
+        locust(tmp_path / "broken.py", "http://127.0.0.1:9", 1, 1, "1s", tmp_path)
+
+
+def test_a_verdict_compares_with_the_model_on_the_real_send_times() -> None:
+    from collections import Counter
+
+    from ops.loadtest import ProbeResult, judge, verdict_markdown
+    from ops.ratelimit import RateLimit
+
+    limit = RateLimit(10, "5s", 20)
+    # the write-up's shape: 50 at once, 50 more 0.3 s later; 21 served, 79 answered 429
+    result = ProbeResult([0.0] * 50 + [0.3] * 50, Counter({200: 21, 429: 79}))
+    verdict = judge(limit, result, duration=0.8)
+    assert (verdict.expected.expected_accepted, verdict.even.expected_accepted) == (21, 22)
+    assert verdict.passed
+    text = verdict_markdown(verdict, "invoke ratelimit-check")
+    assert "| accepted (served) | 21 | 21 |" in text
+    assert "PASS within ±2" in text
+    # a server that let 30 through is outside the tolerance; a 502 is never a pass
+    assert not judge(limit, ProbeResult(result.sent, Counter({200: 30, 429: 70})), 0.8).passed
+    assert not judge(limit, ProbeResult(result.sent, Counter({200: 21, 429: 78, 502: 1})), 0.8).passed
