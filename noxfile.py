@@ -16,7 +16,7 @@ PYPROJECT = nox.project.load_toml("pyproject.toml")
 def install_project(session: nox.Session, *groups: str) -> None:
     """The tooling package and api-comments, editable, plus dependency groups."""
     deps = [dep for group in groups for dep in nox.project.dependency_groups(PYPROJECT, group)]
-    session.install("-e", ".", "-e", "./app", *deps)
+    session.install("-e", ".", "-e", "./app", "-e", "./infra/04-observability/discovery", *deps)
 
 
 @nox.session
@@ -35,7 +35,7 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")
-    session.run("hadolint", "app/Dockerfile")
+    session.run("hadolint", "app/Dockerfile", "infra/04-observability/discovery/Dockerfile")
 
 
 @nox.session

@@ -54,10 +54,10 @@ def chosen_layers(layer: str, all_layers: bool, changed_from: str = "") -> list[
     return existing_layers() if all_layers else [layer]
 
 
-LEFT_COLUMNS = {"layer", "output", "answer", "endpoint"}
+LEFT_COLUMNS = {"layer", "output", "answer", "endpoint", "refresh"}
 
 
-LEFT_COLUMNS = {"layer", "output", "answer", "endpoint"}
+LEFT_COLUMNS = {"layer", "output", "answer", "endpoint", "refresh"}
 
 
 def print_table(title: str, columns: list[str], rows: list[list[str]]) -> None:
@@ -282,7 +282,7 @@ def deploy(c: Context, service: str, env: str = "local", tag: str = "", timeout:
 
 @task(
     help={
-        "service": "service to build (e.g. api-comments)",
+        "service": "image to build: api-comments, or ecs-discovery (Prometheus' sidecar)",
         "push": "log in to ECR and push to the service's repository (from 03-services' outputs)",
         "env": ENV_HELP + "; with --push, whose repository",
         "tag": "image tag (default: the short git SHA)",
@@ -290,15 +290,15 @@ def deploy(c: Context, service: str, env: str = "local", tag: str = "", timeout:
 )
 def build(c: Context, service: str, push: bool = False, env: str = "local", tag: str = "") -> None:
     """Build a service's image with docker buildx; --push sends it to ECR."""
-    from ops.build import build_commands, ecr_login, run
-    from ops.deploy import git_short_sha, service_outputs
+    from ops.build import build_commands, ecr_login, repository_of, run
+    from ops.deploy import git_short_sha
     from ops.terraform import backend_settings
 
     tag = tag or git_short_sha()
     with clear_errors():
         commands = build_commands(service, tag)
         if push:
-            repository = service_outputs(settings(c, env), service)["ecr_repository_url"]
+            repository = repository_of(settings(c, env), service)
             login = ecr_login(repository, backend_settings(env)["region"])
             commands = [login, *build_commands(service, tag, repository_url=repository, push=True)]
         if c.config.run.dry:
@@ -500,6 +500,29 @@ def ratelimit_check(
     print(f"PASS: {observed.accepted} accepted, {expected}")
 
 
+@task(
+    help={
+        "tasks": "running tasks in the cluster (default 1000)",
+        "rounds": "refreshes timed per implementation; medians are reported (default 3)",
+        "write": "write the figures into docs/performance.md",
+    }
+)
+def discovery_bench(c: Context, tasks: int = 1000, rounds: int = 3, write: bool = False) -> None:
+    """API calls per refresh of the ECS discovery sidecar against a naive one."""
+    from ops.bench import write_section
+    from ops.discovery_bench import COLUMNS, markdown, run_benchmark
+
+    command = f"invoke discovery-bench --tasks {tasks} --rounds {rounds}"
+    started = time.monotonic()
+    with clear_errors():
+        results = run_benchmark(tasks, rounds)
+    title = f"ECS discovery, {tasks} tasks ({time.monotonic() - started:.0f} s)"
+    print_table(title, COLUMNS, [result.row(results[0]) for result in results])
+    if write:
+        write_section(REPO / "docs" / "performance.md", "discovery", markdown(results, tasks, command))
+        print("figures written to docs/performance.md")
+
+
 # Defaults (terraform.plugin_mirror, terraform.emulator_port) live in invoke.yaml.
 ns = Collection(serve, bench, lock, up, down, plan, apply, destroy, output, deploy, build, docs,
-                validate, actionlint, loadtest, ratelimit_check)  # fmt: skip
+                validate, actionlint, loadtest, ratelimit_check, discovery_bench)  # fmt: skip

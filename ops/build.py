@@ -11,6 +11,7 @@ import base64
 import shlex
 import subprocess
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import boto3
@@ -18,8 +19,8 @@ import boto3
 from . import REPO, OpsError
 from .tools import require
 
-# Build context of each service built here.
-CONTEXTS = {"api-comments": REPO / "app"}
+# Build context of each image built here.
+CONTEXTS = {"api-comments": REPO / "app", "ecs-discovery": REPO / "infra" / "04-observability" / "discovery"}
 PLATFORM = "linux/amd64"
 
 
@@ -40,6 +41,17 @@ def context_of(service: str) -> str:
     if service not in CONTEXTS:
         raise ValueError(f"unknown service {service!r}: images are built for {', '.join(sorted(CONTEXTS))}")
     return str(CONTEXTS[service])
+
+
+def repository_of(settings: Any, service: str) -> str:
+    """The ECR repository an image is pushed to: a service's from 03-services, the discovery
+    sidecar's from 04-observability."""
+    from .deploy import service_outputs
+    from .platform import outputs
+
+    if service == "ecs-discovery":
+        return str(outputs(settings, "04-observability")["discovery_repository_url"])
+    return str(service_outputs(settings, service)["ecr_repository_url"])
 
 
 def ecr_login(repository_url: str, region: str) -> Command:

@@ -355,11 +355,44 @@ def _patch_route53_private_zones() -> None:
     Route53.get_hosted_zone = get_hosted_zone_with_vpcs  # type: ignore[method-assign]
 
 
+def _patch_ecs_task_pages_and_zones() -> None:
+    """The ECS discovery sidecar pages through ListTasks (AWS answers at most 100 task ARNs
+    per page, with a nextToken; moto answers all of them at once) and labels targets with
+    the task's availability zone (AWS sets it from the subnet; moto leaves it out)."""
+    from moto.core.responses import ActionResult
+    from moto.ec2.models import ec2_backends
+    from moto.ecs.models import Task
+    from moto.ecs.responses import EC2ContainerServiceResponse
+
+    list_tasks = EC2ContainerServiceResponse.list_tasks
+    task_init = Task.__init__
+
+    def list_tasks_in_pages(self: EC2ContainerServiceResponse) -> ActionResult:
+        arns: list[str] = list_tasks(self).result["taskArns"]  # type: ignore[index]
+        size = min(int(self._get_param("maxResults") or 100), 100)
+        start = int(self._get_param("nextToken") or 0)
+        page: dict[str, Any] = {"taskArns": arns[start : start + size]}
+        if start + size < len(arns):
+            page["nextToken"] = str(start + size)
+        return ActionResult(page)
+
+    def init_with_zone(self: Task, *args: Any, **kwargs: Any) -> None:
+        task_init(self, *args, **kwargs)
+        subnets = (getattr(self, "network_configuration", None) or {}).get("awsvpcConfiguration", {})
+        if subnets.get("subnets"):
+            ec2 = ec2_backends[self._account_id][self.region_name]
+            self.availability_zone = ec2.get_subnet(subnets["subnets"][0]).availability_zone  # type: ignore[attr-defined]
+
+    EC2ContainerServiceResponse.list_tasks = list_tasks_in_pages  # type: ignore[method-assign]
+    Task.__init__ = init_with_zone  # type: ignore[method-assign]
+
+
 PATCHES: list[Callable[[], None]] = [
     _patch_route53_private_zones,
     _patch_application_autoscaling,
     _patch_ecs_service_fields,
     _patch_ecs_scheduler,
+    _patch_ecs_task_pages_and_zones,
     _patch_security_group_reference_descriptions,
     _patch_efs_policies,
     _patch_elasticache_members,

@@ -65,6 +65,7 @@ def test_every_task_is_listed_with_a_help_line() -> None:
         "actionlint",
         "loadtest",
         "ratelimit-check",
+        "discovery-bench",
     }
     assert all(help_line and len(help_line) <= 72 for help_line in tasks.values()), tasks
 

@@ -1,0 +1,179 @@
+"""The ECS discovery sidecar against the embedded emulator, with real Fargate tasks (RunTask)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, ClassVar
+
+import boto3
+import pytest
+from botocore.config import Config
+from ecs_discovery import RETRIES, Discovery, run, write_if_changed
+
+from ops import emulator
+from ops.discovery_bench import count_calls, populate
+
+LABELS = {"PROMETHEUS_EXPORTER_PORT": "8000"}
+
+
+@pytest.fixture(scope="module")
+def aws(emulator_port: int) -> dict[str, Any]:
+    env = emulator.client_env(emulator_port)
+    session = boto3.Session(
+        env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], region_name=env["AWS_REGION"]
+    )
+    ecs = session.client("ecs", endpoint_url=env["AWS_ENDPOINT_URL"], config=RETRIES)
+    ec2 = session.client("ec2", endpoint_url=env["AWS_ENDPOINT_URL"])
+    vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.1.0.0/20", AvailabilityZone="us-east-1b")["Subnet"]
+    group = ec2.create_security_group(GroupName="discovery-tests", Description="t", VpcId=vpc)["GroupId"]
+    network = {"awsvpcConfiguration": {"subnets": [subnet["SubnetId"]], "securityGroups": [group]}}
+    return {"ecs": ecs, "ec2": ec2, "network": network}
+
+
+def definition(ecs: Any, family: str, *containers: tuple[str, dict[str, str]]) -> str:
+    return ecs.register_task_definition(  # type: ignore[no-any-return]
+        family=family, networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
+        containerDefinitions=[{"name": name, "image": f"{name}:1", "dockerLabels": labels}
+                              for name, labels in containers],
+    )["taskDefinition"]["taskDefinitionArn"]  # fmt: skip
+
+
+def start(aws: dict[str, Any], cluster: str, arn: str, count: int = 1, service: str | None = None) -> None:
+    group = f"service:{service}" if service else ""
+    aws["ecs"].run_task(cluster=cluster, taskDefinition=arn, count=count, launchType="FARGATE",
+                        networkConfiguration=aws["network"], group=group)  # fmt: skip
+
+
+def test_labelled_containers_of_running_tasks_become_targets(aws: dict[str, Any]) -> None:
+    ecs = aws["ecs"]
+    ecs.create_cluster(clusterName="targets")
+    api = definition(ecs, "api", ("api", LABELS), ("envoy", {}))
+    both = definition(ecs, "proxy", ("traefik", {"PROMETHEUS_EXPORTER_PORT": "9100",
+                                                 "PROMETHEUS_EXPORTER_JOB_NAME": "traefik"}),
+                      ("sidecar", {"PROMETHEUS_EXPORTER_PORT": "9102", "PROMETHEUS_EXPORTER_PATH": "stats",
+                                   "PROMETHEUS_EXPORTER_SCHEME": "https"}))  # fmt: skip
+    quiet = definition(ecs, "worker", ("worker", {}))
+    start(aws, "targets", api, 2, service="api-comments")
+    start(aws, "targets", both)
+    start(aws, "targets", quiet)
+
+    groups = Discovery(["targets"], ecs).refresh()
+
+    api_groups = [g for g in groups if g["labels"]["job"] == "api"]
+    assert len(api_groups) == 2
+    labels = api_groups[0]["labels"]
+    assert labels["ecs_cluster"] == "targets"
+    assert labels["ecs_service"] == "api-comments"
+    assert (labels["ecs_task_definition_family"], labels["ecs_task_definition_revision"]) == ("api", "1")
+    assert labels["ecs_container"] == "api"
+    assert labels["availability_zone"] == "us-east-1b"
+    assert (labels["__metrics_path__"], labels["__scheme__"]) == ("/metrics", "http")
+    tasks = ecs.describe_tasks(cluster="targets", tasks=ecs.list_tasks(cluster="targets")["taskArns"])[
+        "tasks"
+    ]
+    addresses = {d["value"] for t in tasks for a in t["attachments"] for d in a["details"]
+                 if d["name"] == "privateIPv4Address"}  # fmt: skip
+    assert {g["targets"][0] for g in api_groups} <= {f"{address}:8000" for address in addresses}
+    by_job = {g["labels"]["job"]: g for g in groups if g["labels"]["ecs_task_definition_family"] == "proxy"}
+    assert by_job["traefik"]["targets"][0].endswith(":9100")
+    assert "ecs_service" not in by_job["traefik"]["labels"]  # a task started outside a service
+    assert by_job["proxy"]["labels"]["__metrics_path__"] == "/stats"  # the job defaults to the family
+    assert by_job["proxy"]["labels"]["__scheme__"] == "https"
+    assert not [g for g in groups if g["labels"]["ecs_task_definition_family"] == "worker"]
+
+
+def test_one_broken_label_drops_only_its_container(aws: dict[str, Any]) -> None:
+    ecs = aws["ecs"]
+    ecs.create_cluster(clusterName="broken")
+    start(aws, "broken", definition(ecs, "bad", ("app", {"PROMETHEUS_EXPORTER_PORT": "eighty"}),
+                                    ("ok", {"PROMETHEUS_EXPORTER_PORT": "9000"})))  # fmt: skip
+    start(aws, "broken", definition(ecs, "fine", ("app", LABELS)))
+    groups = Discovery(["broken"], ecs).refresh()
+    assert sorted(
+        (g["labels"]["ecs_task_definition_family"], g["labels"]["ecs_container"]) for g in groups
+    ) == [
+        ("bad", "ok"),
+        ("fine", "app"),
+    ]
+
+
+def test_a_steady_refresh_of_1000_tasks_uses_at_most_21_calls(aws: dict[str, Any]) -> None:
+    ecs = aws["ecs"]
+    populate(ecs, aws["ec2"], "thousand", 1000)
+    calls = count_calls(ecs)
+    discovery = Discovery(["thousand"], ecs)
+    assert len(discovery.refresh()) == 1000
+    assert calls == {"ListTasks": 10, "DescribeTasks": 10, "DescribeTaskDefinition": 5}
+    calls.clear()
+    assert len(discovery.refresh()) == 1000
+    assert sum(calls.values()) <= 21
+    assert calls["DescribeTaskDefinition"] == 0  # revisions never change: described once per ARN
+
+
+def test_the_file_is_replaced_atomically_and_only_when_it_changes(tmp_path: Path) -> None:
+    path = tmp_path / "targets" / "ecs.json"
+    groups = [{"targets": ["10.0.0.1:8000"], "labels": {"job": "api"}}]
+    assert write_if_changed(path, groups)
+    before = path.stat()
+    assert not write_if_changed(path, groups)
+    assert path.stat().st_mtime_ns == before.st_mtime_ns
+    assert json.loads(path.read_text()) == groups
+    assert write_if_changed(path, [])
+    assert json.loads(path.read_text()) == []
+    assert [p.name for p in path.parent.iterdir()] == ["ecs.json"]  # no temporary file left behind
+
+
+def test_a_failed_refresh_keeps_the_last_good_file(tmp_path: Path) -> None:
+    output, heartbeat = tmp_path / "ecs.json", tmp_path / "heartbeat"
+    write_if_changed(output, [{"targets": ["10.0.0.1:8000"], "labels": {"job": "api"}}])
+    good = output.read_text()
+    unreachable = boto3.client("ecs", region_name="us-east-1", endpoint_url="http://127.0.0.1:9",
+                               aws_access_key_id="x", aws_secret_access_key="x",  # pragma: allowlist secret
+                               config=Config(retries={"max_attempts": 1}, connect_timeout=1))  # fmt: skip
+    run(Discovery(["any"], unreachable), output, 0, heartbeat=heartbeat, once=True)
+    assert output.read_text() == good
+    assert not heartbeat.exists()  # the health check sees the failure
+
+
+class ThrottlingECS(BaseHTTPRequestHandler):
+    """A real HTTP server standing in for ECS's JSON API: the first two calls are throttled,
+    as ECS does under load, then ListTasks answers with no tasks."""
+
+    calls: ClassVar[list[str]] = []
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        ThrottlingECS.calls.append(self.headers["X-Amz-Target"].rsplit(".", 1)[-1])
+        throttled = len(ThrottlingECS.calls) <= 2
+        body = json.dumps({"__type": "ThrottlingException", "message": "Rate exceeded"} if throttled
+                          else {"taskArns": []}).encode()  # fmt: skip
+        self.send_response(400 if throttled else 200)
+        self.send_header("Content-Type", "application/x-amz-json-1.1")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def throttling_ecs() -> Iterator[str]:
+    ThrottlingECS.calls = []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), ThrottlingECS)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_throttling_is_retried_with_backoff(throttling_ecs: str) -> None:
+    ecs = boto3.client("ecs", region_name="us-east-1", endpoint_url=throttling_ecs, aws_access_key_id="x",
+                       aws_secret_access_key="x", config=RETRIES)  # fmt: skip  # pragma: allowlist secret
+    assert Discovery(["c"], ecs).refresh() == []
+    assert ThrottlingECS.calls == ["ListTasks", "ListTasks", "ListTasks"]
