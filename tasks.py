@@ -18,6 +18,8 @@ from invoke import Collection, Context, Exit, task
 from ops import REPO, OpsError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from ops.platform import Settings
 
 LAYER_HELP = "one layer: 01-base, 02-traefik, 03-services or 04-observability"
@@ -54,7 +56,8 @@ def chosen_layers(layer: str, all_layers: bool, changed_from: str = "") -> list[
     return existing_layers() if all_layers else [layer]
 
 
-LEFT_COLUMNS = {"layer", "output", "answer", "endpoint", "refresh"}
+def report_updates(changed: list[Path], what: str) -> None:
+    print("\n".join(f"updated {path.relative_to(REPO)}" for path in changed) or f"{what} already up to date")
 
 
 LEFT_COLUMNS = {"layer", "output", "answer", "endpoint", "refresh"}
@@ -282,7 +285,7 @@ def deploy(c: Context, service: str, env: str = "local", tag: str = "", timeout:
 
 @task(
     help={
-        "service": "image to build: api-comments, or ecs-discovery (Prometheus' sidecar)",
+        "service": "image to build: api-comments, ecs-discovery (Prometheus' sidecar) or grafana",
         "push": "log in to ECR and push to the service's repository (from 03-services' outputs)",
         "env": ENV_HELP + "; with --push, whose repository",
         "tag": "image tag (default: the short git SHA)",
@@ -318,7 +321,36 @@ def docs(c: Context, check: bool = False) -> None:
     if check:
         print("generated docs are up to date")
     else:
-        print("\n".join(f"updated {path.relative_to(REPO)}" for path in changed) or "docs already up to date")
+        report_updates(changed, "docs")
+
+
+@task(help={"check": "write nothing; fail and name the dashboard when the committed JSON is out of date"})
+def dashboards(c: Context, check: bool = False) -> None:
+    """Generate the Grafana dashboards (grafana-foundation-sdk) as JSON."""
+    from ops.dashboards import update
+
+    with clear_errors():
+        changed = update(check=check)
+    if check:
+        print("dashboards are up to date")
+    else:
+        report_updates(changed, "dashboards")
+
+
+@task(help={"out": "directory for the rendered files (default .data/observability)"})
+def observability_check(c: Context, out: str = "") -> None:
+    """Render Prometheus/Alertmanager config; run promtool and amtool on it."""
+    from pathlib import Path
+
+    from ops.observability import check, render
+
+    directory = Path(out) if out else REPO / ".data" / "observability"
+    with clear_errors():
+        rendered = render(directory)
+        results = check(rendered)
+    for name in results:
+        print(f"passed: {name}")
+    print(f"rendered files in {directory}")
 
 
 @task
@@ -525,4 +557,5 @@ def discovery_bench(c: Context, tasks: int = 1000, rounds: int = 3, write: bool 
 
 # Defaults (terraform.plugin_mirror, terraform.emulator_port) live in invoke.yaml.
 ns = Collection(serve, bench, lock, up, down, plan, apply, destroy, output, deploy, build, docs,
-                validate, actionlint, loadtest, ratelimit_check, discovery_bench)  # fmt: skip
+                validate, actionlint, loadtest, ratelimit_check, discovery_bench,
+                dashboards, observability_check)  # fmt: skip

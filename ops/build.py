@@ -20,7 +20,12 @@ from . import REPO, OpsError
 from .tools import require
 
 # Build context of each image built here.
-CONTEXTS = {"api-comments": REPO / "app", "ecs-discovery": REPO / "infra" / "04-observability" / "discovery"}
+OBSERVABILITY = REPO / "infra" / "04-observability"
+CONTEXTS = {
+    "api-comments": REPO / "app",
+    "ecs-discovery": OBSERVABILITY / "discovery",
+    "grafana": OBSERVABILITY / "grafana",
+}
 PLATFORM = "linux/amd64"
 
 
@@ -44,13 +49,13 @@ def context_of(service: str) -> str:
 
 
 def repository_of(settings: Any, service: str) -> str:
-    """The ECR repository an image is pushed to: a service's from 03-services, the discovery
-    sidecar's from 04-observability."""
+    """The ECR repository an image is pushed to: a service's from 03-services, the images of
+    the observability stack (discovery sidecar, Grafana) from 04-observability."""
     from .deploy import service_outputs
     from .platform import outputs
 
-    if service == "ecs-discovery":
-        return str(outputs(settings, "04-observability")["discovery_repository_url"])
+    if service in ("ecs-discovery", "grafana"):
+        return str(outputs(settings, "04-observability")["repository_urls"][service])
     return str(service_outputs(settings, service)["ecr_repository_url"])
 
 

@@ -13,6 +13,8 @@ INSTALL_HINTS = {
     "wrk": "apt-get install wrk",
     "promtool": "apt-get install prometheus",
     "amtool": "apt-get install prometheus-alertmanager",
+    "prometheus": "apt-get install prometheus",
+    "prometheus-alertmanager": "apt-get install prometheus-alertmanager",
     "terraform": "install Terraform >= 1.11 from https://developer.hashicorp.com/terraform/install",
     "docker": "install Docker with the buildx plugin (https://docs.docker.com/engine/install/)",
     "gunicorn": "pip install -e ./app",

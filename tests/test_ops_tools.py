@@ -66,6 +66,8 @@ def test_every_task_is_listed_with_a_help_line() -> None:
         "loadtest",
         "ratelimit-check",
         "discovery-bench",
+        "dashboards",
+        "observability-check",
     }
     assert all(help_line and len(help_line) <= 72 for help_line in tasks.values()), tasks
 

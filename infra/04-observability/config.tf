@@ -1,21 +1,48 @@
 # Configuration files reach the stock images through SSM parameters: each container
 # writes its file from an environment variable at start, then execs the program.
 
+module "config" {
+  source = "./config"
+
+  environment       = var.environment
+  region            = var.aws_region
+  alertmanager_host = "alertmanager.${aws_service_discovery_private_dns_namespace.this.name}"
+  rules_dir         = "/tmp/rules"
+  runbook_url       = var.observability.runbook_url
+  remote_write_url  = var.observability.remote_write_url
+  receivers = {
+    pagerduty              = var.observability.receivers.pagerduty_routing_key_secret_arn != null
+    slack                  = var.observability.receivers.slack_webhook_secret_arn != null
+    slack_channel_critical = var.observability.receivers.slack_channel_critical
+    slack_channel_warning  = var.observability.receivers.slack_channel_warning
+    heartbeat_url          = var.observability.receivers.heartbeat_url
+  }
+}
+
+locals {
+  # One SSM parameter per file: prometheus.yml, alertmanager.yml and each rule file.
+  config_files = merge(
+    { "prometheus.yml" = module.config.prometheus, "alertmanager.yml" = module.config.alertmanager },
+    { for name, text in module.config.rules : "rules/${name}" => text },
+  )
+  # Rule files reach the container as PROMETHEUS_RULES_<NAME> variables; it writes each one
+  # to /tmp/rules before Prometheus starts.
+  rule_variables = { for name in keys(module.config.rules) : name => "PROMETHEUS_RULES_${upper(replace(trimsuffix(name, ".yml"), "-", "_"))}" }
+  # Receiver secrets (Secrets Manager ARNs) become files Alertmanager reads (*_file settings).
+  receiver_secrets = { for file, arn in {
+    "pagerduty-routing-key" = var.observability.receivers.pagerduty_routing_key_secret_arn
+    "slack-webhook-url"     = var.observability.receivers.slack_webhook_secret_arn
+  } : file => arn if arn != null }
+}
+
 resource "aws_ssm_parameter" "config" {
   #checkov:skip=CKV2_AWS_34:Configuration, not secrets: receivers' secrets come from Secrets Manager
-  for_each = {
-    prometheus = templatefile("${path.module}/config/prometheus.yml.tftpl", {
-      environment       = var.environment
-      retention         = var.observability.prometheus_retention
-      alertmanager_host = "alertmanager.${aws_service_discovery_private_dns_namespace.this.name}"
-    })
-    alertmanager = file("${path.module}/config/alertmanager.yml")
-  }
+  for_each = local.config_files
 
-  name        = "/${var.environment}/observability/${each.key}.yml"
-  description = "${each.key} configuration file"
+  name        = "/${var.environment}/observability/${each.key}"
+  description = "${each.key} of the observability stack"
   type        = "String"
-  tier        = "Advanced" # up to 8 KB
+  tier        = "Advanced" # up to 8 KB; the tests check every file fits
   value       = each.value
 }
 
@@ -38,9 +65,12 @@ resource "aws_secretsmanager_secret_version" "grafana_admin" {
   secret_string_wo_version = var.observability.grafana_admin_version
 }
 
-# The discovery sidecar is built here (issue: observability) and deployed like a service.
-resource "aws_ecr_repository" "discovery" {
-  name                 = "${var.environment}/ecs-discovery"
+# Images built from this layer's directory (`invoke build ecs-discovery|grafana --push`):
+# the discovery sidecar, and Grafana with its provisioning and dashboards baked in.
+resource "aws_ecr_repository" "images" {
+  for_each = toset(["ecs-discovery", "grafana"])
+
+  name                 = "${var.environment}/${each.key}"
   image_tag_mutability = "IMMUTABLE"
   force_delete         = var.environment != "prd"
 
@@ -53,8 +83,15 @@ resource "aws_ecr_repository" "discovery" {
   }
 }
 
-resource "aws_ecr_lifecycle_policy" "discovery" {
-  repository = aws_ecr_repository.discovery.name
+moved {
+  from = aws_ecr_repository.discovery
+  to   = aws_ecr_repository.images["ecs-discovery"]
+}
+
+resource "aws_ecr_lifecycle_policy" "images" {
+  for_each = aws_ecr_repository.images
+
+  repository = each.value.name
   policy = jsonencode({
     rules = [{
       rulePriority = 1
@@ -63,4 +100,9 @@ resource "aws_ecr_lifecycle_policy" "discovery" {
       action       = { type = "expire" }
     }]
   })
+}
+
+moved {
+  from = aws_ecr_lifecycle_policy.discovery
+  to   = aws_ecr_lifecycle_policy.images["ecs-discovery"]
 }

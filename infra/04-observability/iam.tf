@@ -10,7 +10,7 @@ data "aws_iam_policy_document" "ecs_tasks_assume" {
 
 resource "aws_iam_role" "execution" {
   name               = "${local.name}-execution"
-  description        = "ECS agent for the observability tasks: images, logs, configuration parameters, Grafana's admin password."
+  description        = "ECS agent for the observability tasks: images, logs, configuration parameters, Grafana's admin password, receiver secrets."
   assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
 }
 
@@ -27,9 +27,9 @@ data "aws_iam_policy_document" "execution" {
   }
 
   statement {
-    sid       = "ReadGrafanaAdmin"
+    sid       = "ReadSecrets"
     actions   = ["secretsmanager:GetSecretValue"]
-    resources = [aws_secretsmanager_secret.grafana_admin.arn]
+    resources = concat([aws_secretsmanager_secret.grafana_admin.arn], values(local.receiver_secrets))
   }
 }
 
@@ -130,4 +130,24 @@ resource "aws_iam_role_policy" "grafana_cloudwatch" {
   name   = "cloudwatch-read"
   role   = aws_iam_role.task["grafana"].id
   policy = data.aws_iam_policy_document.grafana_cloudwatch.json
+}
+
+# Remote write to Amazon Managed Service for Prometheus, when a workspace URL is set.
+data "aws_iam_policy_document" "remote_write" {
+  count = strcontains(var.observability.remote_write_url, "aps-workspaces") ? 1 : 0
+
+  statement {
+    sid     = "RemoteWrite"
+    actions = ["aps:RemoteWrite"]
+    resources = [format("arn:%s:aps:%s:%s:workspace/%s", local.partition, var.aws_region, local.account,
+    regex("workspaces/([^/]+)/", var.observability.remote_write_url)[0])]
+  }
+}
+
+resource "aws_iam_role_policy" "remote_write" {
+  count = length(data.aws_iam_policy_document.remote_write)
+
+  name   = "amp-remote-write"
+  role   = aws_iam_role.task["prometheus"].id
+  policy = data.aws_iam_policy_document.remote_write[0].json
 }

@@ -8,9 +8,9 @@ output "grafana_admin_secret_arn" {
   value       = aws_secretsmanager_secret.grafana_admin.arn
 }
 
-output "discovery_repository_url" {
-  description = "ECR repository of the ECS discovery sidecar image."
-  value       = aws_ecr_repository.discovery.repository_url
+output "repository_urls" {
+  description = "ECR repositories of the images built here, by name (ecs-discovery, grafana)."
+  value       = { for name, repository in aws_ecr_repository.images : name => repository.repository_url }
 }
 
 output "efs_file_system_id" {

@@ -63,30 +63,32 @@ locals {
         user       = "65534"
         entryPoint = ["/bin/sh", "-c"]
         command = [join(" ", [
-          "printf '%s' \"$PROMETHEUS_CONFIG\" > /tmp/prometheus.yml && exec /bin/prometheus",
+          "mkdir -p /tmp/rules",
+          "&& for name in $(env | sed -n 's/^\\(PROMETHEUS_RULES_[A-Z0-9_]*\\)=.*/\\1/p'); do printenv \"$name\" > \"/tmp/rules/$name.yml\"; done",
+          "&& printf '%s' \"$PROMETHEUS_CONFIG\" > /tmp/prometheus.yml && exec /bin/prometheus",
           "--config.file=/tmp/prometheus.yml",
           "--storage.tsdb.path=/prometheus",
           "--storage.tsdb.retention.time=${var.observability.prometheus_retention}",
           "--web.external-url=https://${local.hosts.prometheus}/",
           "--web.enable-lifecycle",
         ])]
-        secrets      = [{ name = "PROMETHEUS_CONFIG", valueFrom = aws_ssm_parameter.config["prometheus"].arn }]
+        secrets = concat(
+          [{ name = "PROMETHEUS_CONFIG", valueFrom = aws_ssm_parameter.config["prometheus.yml"].arn }],
+          [for name, variable in local.rule_variables : { name = variable, valueFrom = aws_ssm_parameter.config["rules/${name}"].arn }],
+        )
         portMappings = [{ containerPort = 9090, protocol = "tcp" }]
         mountPoints = [
           { sourceVolume = "data", containerPath = "/prometheus", readOnly = false },
           { sourceVolume = "targets", containerPath = "/targets", readOnly = true },
         ]
-        dockerLabels = merge(local.traefik_labels.prometheus, {
-          "PROMETHEUS_EXPORTER_PORT"     = "9090"
-          "PROMETHEUS_EXPORTER_JOB_NAME" = "prometheus"
-        })
+        dockerLabels     = local.traefik_labels.prometheus # scrapes itself (static job), not via discovery
         healthCheck      = local.health_checks.prometheus
         logConfiguration = local.log_options.prometheus
       },
       {
         # Writes /targets/ecs.json from the cluster's tasks labelled PROMETHEUS_EXPORTER_PORT.
         name             = "ecs-discovery"
-        image            = "${aws_ecr_repository.discovery.repository_url}:${var.observability.discovery_image_tag}"
+        image            = "${aws_ecr_repository.images["ecs-discovery"].repository_url}:${var.observability.discovery_image_tag}"
         essential        = true
         environment      = [{ name = "ECS_CLUSTER", value = local.base.cluster_name }, { name = "OUTPUT_FILE", value = "/targets/ecs.json" }, { name = "INTERVAL_SECONDS", value = "30" }]
         mountPoints      = [{ sourceVolume = "targets", containerPath = "/targets", readOnly = false }]
@@ -96,7 +98,7 @@ locals {
     ]
     grafana = [{
       name      = "grafana"
-      image     = var.observability.grafana_image
+      image     = "${aws_ecr_repository.images["grafana"].repository_url}:${var.observability.grafana_image_tag}"
       essential = true
       environment = [
         { name = "GF_SERVER_ROOT_URL", value = "https://${local.hosts.grafana}/" },
@@ -121,12 +123,17 @@ locals {
       essential  = true
       entryPoint = ["/bin/sh", "-c"]
       command = [join(" ", [
-        "printf '%s' \"$ALERTMANAGER_CONFIG\" > /tmp/alertmanager.yml && exec /bin/alertmanager",
+        "mkdir -p /tmp/secrets && umask 077",
+        "&& for file in pagerduty-routing-key slack-webhook-url; do name=$(echo \"RECEIVER_$file\" | tr 'a-z-' 'A-Z_'); printenv \"$name\" > \"/tmp/secrets/$file\" || true; done",
+        "&& printf '%s' \"$ALERTMANAGER_CONFIG\" > /tmp/alertmanager.yml && exec /bin/alertmanager",
         "--config.file=/tmp/alertmanager.yml",
         "--storage.path=/tmp/alertmanager",
         "--web.external-url=https://${local.hosts.alertmanager}/",
       ])]
-      secrets          = [{ name = "ALERTMANAGER_CONFIG", valueFrom = aws_ssm_parameter.config["alertmanager"].arn }]
+      secrets = concat(
+        [{ name = "ALERTMANAGER_CONFIG", valueFrom = aws_ssm_parameter.config["alertmanager.yml"].arn }],
+        [for file, arn in local.receiver_secrets : { name = upper(replace("RECEIVER_${file}", "-", "_")), valueFrom = arn }],
+      )
       portMappings     = [{ containerPort = 9093, protocol = "tcp" }]
       mountPoints      = []
       dockerLabels     = local.traefik_labels.alertmanager

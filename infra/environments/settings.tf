@@ -88,13 +88,27 @@ variable "redis" {
 }
 
 variable "observability" {
-  description = "Prometheus, Grafana and Alertmanager images and Prometheus retention."
+  description = "Prometheus, Grafana and Alertmanager images, Prometheus retention and remote write, runbooks and alert receivers."
   type = object({
     prometheus_image     = optional(string, "prom/prometheus:v2.53.3")
-    grafana_image        = optional(string, "grafana/grafana:11.4.0")
+    grafana_image_tag    = optional(string, "bootstrap") # infra/04-observability/grafana, built by invoke build
     alertmanager_image   = optional(string, "prom/alertmanager:v0.27.0")
     discovery_image_tag  = optional(string, "bootstrap")
     prometheus_retention = optional(string, "15d")
+    # Links of every alert: docs/runbooks of this repository as the team hosts it.
+    runbook_url = optional(string, "https://github.com/OWNER/platform/blob/main/docs/runbooks")
+    # Long-term storage: an AMP workspace's .../api/v1/remote_write (signed with the task
+    # role) or a Thanos Receive URL. Empty: Prometheus keeps only its own retention.
+    remote_write_url = optional(string, "")
+    # Alertmanager receivers: Secrets Manager ARNs of a PagerDuty routing key and a Slack
+    # webhook URL (null: that receiver is left out), channels, a dead man's switch URL.
+    receivers = optional(object({
+      pagerduty_routing_key_secret_arn = optional(string)
+      slack_webhook_secret_arn         = optional(string)
+      slack_channel_critical           = optional(string, "#alerts")
+      slack_channel_warning            = optional(string, "#alerts-tickets")
+      heartbeat_url                    = optional(string, "")
+    }), {})
     # Bump to generate a new Grafana admin password.
     grafana_admin_version = optional(number, 1)
   })

@@ -19,6 +19,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, Reque
 from .api import bp
 from .logs import configure_logging
 from .store import StoreUnavailable, open_store
+from .tracing import init_tracing
 from .validation import ValidationError
 
 log = logging.getLogger("api_comments")
@@ -57,6 +58,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     configure_logging(app.config["LOG_LEVEL"])
     app.extensions["comment_store"] = open_store(app.config["STORE_URL"])
     _init_metrics(app)
+    init_tracing(app, PROBE_PATHS)
     _init_request_logging(app)
     _init_error_handlers(app)
     app.register_blueprint(bp)

@@ -7,11 +7,13 @@ import sys
 from typing import Any
 
 from flask import g, has_request_context
+from opentelemetry import trace
 from pythonjsonlogger.orjson import OrjsonFormatter
 
 
 class RequestJsonFormatter(OrjsonFormatter):
-    """JSON lines that carry the current request's id, whoever logged them."""
+    """JSON lines that carry the current request's id, and its trace and span ids when the
+    request is traced, whoever logged them."""
 
     def add_fields(
         self, log_data: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]
@@ -19,6 +21,10 @@ class RequestJsonFormatter(OrjsonFormatter):
         super().add_fields(log_data, record, message_dict)
         if has_request_context() and "request_id" in g:
             log_data["request_id"] = g.request_id
+        span = trace.get_current_span().get_span_context()
+        if span.is_valid:
+            log_data["trace_id"] = format(span.trace_id, "032x")
+            log_data["span_id"] = format(span.span_id, "016x")
 
 
 def json_formatter() -> OrjsonFormatter:

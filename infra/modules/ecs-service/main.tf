@@ -7,7 +7,18 @@ locals {
 
   log_retention_days = coalesce(var.log_retention_days, lookup({ local = 1, dev = 14, prd = 90 }, var.environment))
 
-  environment_variables = merge(var.environment_variables, lookup(var.environment_variables_by_env, var.environment, {}))
+  environment_variables = merge(
+    var.environment_variables,
+    lookup(var.environment_variables_by_env, var.environment, {}),
+    local.tracing_environment,
+  )
+  tracing_environment = var.tracing == null ? {} : {
+    OTEL_EXPORTER_OTLP_ENDPOINT = "http://localhost:4318"
+    OTEL_SERVICE_NAME           = var.name
+    OTEL_RESOURCE_ATTRIBUTES    = "deployment.environment=${var.environment}"
+    OTEL_TRACES_SAMPLER         = "parentbased_traceidratio"
+    OTEL_TRACES_SAMPLER_ARG     = tostring(var.tracing.sampling_ratio)
+  }
 
   # Traefik's ECS provider reads these labels (providers.ecs.exposedByDefault=false).
   middlewares = compact([
@@ -78,8 +89,34 @@ locals {
     }
     readonlyRootFilesystem = false
   }
+  # The ADOT collector (AOT_CONFIG_CONTENT is its whole configuration): OTLP in on the task's
+  # loopback only, batched, out to X-Ray (task role) or an OTLP endpoint.
+  trace_exporter = var.tracing == null ? null : (var.tracing.exporter == "xray" ? "awsxray" : "otlphttp")
+  sidecars = var.tracing == null ? [] : [{
+    name      = "otel-collector"
+    image     = var.tracing.collector_image
+    essential = false
+    environment = [{ name = "AOT_CONFIG_CONTENT", value = yamlencode({
+      receivers  = { otlp = { protocols = { http = { endpoint = "127.0.0.1:4318" } } } }
+      processors = { batch = {} }
+      exporters = var.tracing.exporter == "xray" ? { awsxray = { region = data.aws_region.current.name } } : {
+        otlphttp = { endpoint = var.tracing.otlp_endpoint }
+      }
+      service = { pipelines = { traces = { receivers = ["otlp"], processors = ["batch"], exporters = [local.trace_exporter] } } }
+    }) }]
+    portMappings = []
+    logConfiguration = {
+      logDriver = "awslogs"
+      options = {
+        awslogs-group         = aws_cloudwatch_log_group.this.name
+        awslogs-region        = data.aws_region.current.name
+        awslogs-stream-prefix = "otel-collector"
+      }
+    }
+  }]
   task_shape = {
     container = local.container_shape
+    sidecars  = local.sidecars
     cpu       = var.cpu
     memory    = var.memory
     arch      = var.cpu_architecture
@@ -217,8 +254,12 @@ resource "aws_iam_role" "task" {
   tags               = local.tags
 }
 
+locals {
+  traces_to_xray = try(var.tracing.exporter == "xray", false)
+}
+
 data "aws_iam_policy_document" "task" {
-  count = length(var.iam_policy_statements) > 0 || var.enable_execute_command ? 1 : 0
+  count = length(var.iam_policy_statements) > 0 || var.enable_execute_command || local.traces_to_xray ? 1 : 0
 
   dynamic "statement" {
     for_each = var.iam_policy_statements
@@ -250,6 +291,20 @@ data "aws_iam_policy_document" "task" {
         "ssmmessages:OpenDataChannel",
       ]
       resources = ["*"] #checkov:skip=CKV_AWS_111:ssmmessages channel actions have no resource-level permissions
+    }
+  }
+
+  dynamic "statement" {
+    for_each = local.traces_to_xray ? [1] : []
+    content {
+      sid = "SendTracesToXRay"
+      actions = [
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "xray:GetSamplingRules",
+        "xray:GetSamplingTargets",
+      ]
+      resources = ["*"] #checkov:skip=CKV_AWS_111:X-Ray trace and sampling actions have no resource-level permissions
     }
   }
 }
@@ -323,7 +378,7 @@ resource "aws_ecs_task_definition" "this" {
   memory                   = var.memory
   execution_role_arn       = aws_iam_role.execution.arn
   task_role_arn            = aws_iam_role.task.arn
-  container_definitions    = jsonencode([merge(local.container_shape, { image = local.image })])
+  container_definitions    = jsonencode(concat([merge(local.container_shape, { image = local.image })], local.sidecars))
   # Older revisions stay registered: ecs-deploy rolls back to them (decision 5).
   skip_destroy = true
 

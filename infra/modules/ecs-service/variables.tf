@@ -413,3 +413,19 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "tracing" {
+  description = "OpenTelemetry traces: an ADOT collector sidecar receives OTLP/HTTP on localhost:4318 and exports to AWS X-Ray (exporter xray) or to an OTLP endpoint such as Grafana Tempo (exporter otlp). The app gets OTEL_EXPORTER_OTLP_ENDPOINT and a parent-based sampler. null: off."
+  type = object({
+    exporter        = optional(string, "xray")
+    otlp_endpoint   = optional(string)
+    sampling_ratio  = optional(number, 0.1)
+    collector_image = optional(string, "public.ecr.aws/aws-observability/aws-otel-collector:v0.43.3")
+  })
+  default = null
+
+  validation {
+    condition     = var.tracing == null || try(contains(["xray", "otlp"], var.tracing.exporter) && (var.tracing.exporter == "xray" || var.tracing.otlp_endpoint != null) && var.tracing.sampling_ratio >= 0 && var.tracing.sampling_ratio <= 1, false)
+    error_message = "tracing.exporter must be xray, or otlp with otlp_endpoint; sampling_ratio must be between 0 and 1."
+  }
+}

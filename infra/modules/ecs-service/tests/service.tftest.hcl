@@ -183,3 +183,46 @@ run "rejects_a_malformed_rate_limit_period" {
 
   expect_failures = [var.rate_limit]
 }
+
+run "tracing_adds_a_collector_sidecar_and_points_the_app_at_it" {
+  command = apply # the container definitions are known once the mock provider has applied
+
+  variables {
+    tracing = { sampling_ratio = 0.25 }
+  }
+
+  assert {
+    condition     = jsondecode(aws_ecs_task_definition.this.container_definitions)[1].name == "otel-collector"
+    error_message = "the ADOT collector should run beside the app"
+  }
+  assert {
+    condition     = !jsondecode(aws_ecs_task_definition.this.container_definitions)[1].essential
+    error_message = "a collector failure must not stop the app"
+  }
+  assert {
+    condition     = contains(jsondecode(aws_ecs_task_definition.this.container_definitions)[0].environment, { name = "OTEL_EXPORTER_OTLP_ENDPOINT", value = "http://localhost:4318" })
+    error_message = "the app should export to the sidecar"
+  }
+  assert {
+    condition     = contains(jsondecode(aws_ecs_task_definition.this.container_definitions)[0].environment, { name = "OTEL_TRACES_SAMPLER_ARG", value = "0.25" })
+    error_message = "the sampling ratio should reach the app"
+  }
+  assert {
+    condition     = strcontains(jsondecode(aws_ecs_task_definition.this.container_definitions)[1].environment[0].value, "awsxray")
+    error_message = "X-Ray is the default exporter"
+  }
+  assert {
+    condition     = length(aws_iam_role_policy.task) == 1
+    error_message = "the task role needs the X-Ray permissions"
+  }
+}
+
+run "rejects_otlp_tracing_without_an_endpoint" {
+  command = plan
+
+  variables {
+    tracing = { exporter = "otlp" }
+  }
+
+  expect_failures = [var.tracing]
+}
