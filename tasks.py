@@ -9,7 +9,7 @@ import json
 import shlex
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -56,8 +56,23 @@ def chosen_layers(layer: str, all_layers: bool, changed_from: str = "") -> list[
     return existing_layers() if all_layers else [layer]
 
 
-def report_updates(changed: list[Path], what: str) -> None:
-    print("\n".join(f"updated {path.relative_to(REPO)}" for path in changed) or f"{what} already up to date")
+def write_figures(section: str, text: str) -> None:
+    """Put a benchmark's figures between the section's markers in docs/performance.md."""
+    from ops.bench import write_section
+
+    write_section(REPO / "docs" / "performance.md", section, text)
+    print(f"figures written to docs/performance.md ({section})")
+
+
+def generate(update: Callable[..., list[Path]], check: bool, what: str) -> None:
+    """Write generated files (or with ``check``, fail on drift) and say what changed."""
+    with clear_errors():
+        changed = update(check=check)
+    if check:
+        print(f"{what} are up to date")
+    else:
+        updated = [f"updated {path.relative_to(REPO)}" for path in changed]
+        print("\n".join(updated) or f"{what} already up to date")
 
 
 LEFT_COLUMNS = {"layer", "output", "answer", "endpoint", "refresh"}
@@ -105,7 +120,7 @@ def serve(c: Context, port: int = 8000, host: str = "127.0.0.1", workers: int = 
 )
 def bench(c: Context, connections: int = 50, seconds: int = 5, rounds: int = 3, write: bool = True) -> None:
     """Benchmark api-comments against a minimal WSGI app (the ceiling)."""
-    from ops.bench import markdown, run_benchmark, write_section
+    from ops.bench import markdown, run_benchmark
 
     command = f"invoke bench --connections {connections} --seconds {seconds} --rounds {rounds}"
     if c.config.run.dry:
@@ -116,8 +131,7 @@ def bench(c: Context, connections: int = 50, seconds: int = 5, rounds: int = 3, 
     text = markdown(report, command)
     print(text)
     if write:
-        write_section(REPO / "docs" / "performance.md", "bench", text)
-        print("figures written to docs/performance.md")
+        write_figures("bench", text)
 
 
 @task
@@ -316,12 +330,7 @@ def docs(c: Context, check: bool = False) -> None:
     """Generate the Terraform docs tables in each layer's and module's README."""
     from ops.tfdocs import update
 
-    with clear_errors():
-        changed = update(check=check)
-    if check:
-        print("generated docs are up to date")
-    else:
-        report_updates(changed, "docs")
+    generate(update, check, "docs")
 
 
 @task(help={"check": "write nothing; fail and name the dashboard when the committed JSON is out of date"})
@@ -329,12 +338,7 @@ def dashboards(c: Context, check: bool = False) -> None:
     """Generate the Grafana dashboards (grafana-foundation-sdk) as JSON."""
     from ops.dashboards import update
 
-    with clear_errors():
-        changed = update(check=check)
-    if check:
-        print("dashboards are up to date")
-    else:
-        report_updates(changed, "dashboards")
+    generate(update, check, "dashboards")
 
 
 @task(help={"out": "directory for the rendered files (default .data/observability)"})
@@ -406,7 +410,6 @@ def loadtest(
     import dataclasses
     from contextlib import nullcontext
 
-    from ops.bench import write_section
     from ops.loadtest import COLUMNS, broken_thresholds, load_profile, markdown, report_dir, run_mix
     from ops.server import serve_in_background
 
@@ -436,8 +439,7 @@ def loadtest(
     print(f"reports: {out.relative_to(REPO)}/report.html and locust_*.csv")
     if write_docs:
         command = f"invoke loadtest --profile {chosen.name}" + (f" --users {users}" if users else "")
-        write_section(REPO / "docs" / "performance.md", "loadtest", markdown(summary, chosen, command))
-        print("figures written to docs/performance.md")
+        write_figures("loadtest", markdown(summary, chosen, command))
     broken = broken_thresholds(chosen, summary)
     if broken:
         raise Exit(f"thresholds of profile {chosen.name} broken: " + "; ".join(broken), code=1)
@@ -478,7 +480,6 @@ def ratelimit_check(
     write_docs: bool = False,
 ) -> None:
     """Probe a service's Traefik rate limit against the model of its config."""
-    from ops.bench import write_section
     from ops.loadtest import deployed_target, judge, report_dir, run_probe, verdict_markdown
     from ops.ratelimit import RateLimit, even_schedule, from_terraform
     from ops.ratelimit import predict as model
@@ -525,7 +526,7 @@ def ratelimit_check(
     if write_docs:
         command = (f"invoke ratelimit-check --service {service} --requests {requests} "
                    f"--concurrency {concurrency} --duration {duration:g}")  # fmt: skip
-        write_section(REPO / "docs" / "performance.md", "ratelimit", verdict_markdown(verdict, command))
+        write_figures("ratelimit", verdict_markdown(verdict, command))
     if not verdict.passed:
         other = f"; {observed.other} answers neither 2xx, 404 nor 429" if observed.other else ""
         raise Exit(f"FAIL: {observed.accepted} accepted, {expected}{other}", code=1)
@@ -541,7 +542,6 @@ def ratelimit_check(
 )
 def discovery_bench(c: Context, tasks: int = 1000, rounds: int = 3, write: bool = False) -> None:
     """API calls per refresh of the ECS discovery sidecar against a naive one."""
-    from ops.bench import write_section
     from ops.discovery_bench import COLUMNS, markdown, run_benchmark
 
     command = f"invoke discovery-bench --tasks {tasks} --rounds {rounds}"
@@ -551,8 +551,7 @@ def discovery_bench(c: Context, tasks: int = 1000, rounds: int = 3, write: bool 
     title = f"ECS discovery, {tasks} tasks ({time.monotonic() - started:.0f} s)"
     print_table(title, COLUMNS, [result.row(results[0]) for result in results])
     if write:
-        write_section(REPO / "docs" / "performance.md", "discovery", markdown(results, tasks, command))
-        print("figures written to docs/performance.md")
+        write_figures("discovery", markdown(results, tasks, command))
 
 
 # Defaults (terraform.plugin_mirror, terraform.emulator_port) live in invoke.yaml.

@@ -220,4 +220,4 @@ def write_section(document: Path, section: str, body: str) -> None:
     _, found, after = rest.partition(end)
     if not found:
         raise ValueError(f"{document} has no {end} marker")
-    document.write_text(f"{before}{start}\n{body}{end}{after}")
+    document.write_text(f"{before}{start}\n{body.rstrip()}\n{end}{after}")
