@@ -101,6 +101,7 @@ def test_pull_request_flow_then_apply_deploy_clean_plan_destroy(emulator_port: i
             results = apply_layers(settings, layers, progress=quiet)
         assert [r.layer for r in results] == layers
         assert all(r.resources > 0 for r in results)
+        assert set(results[0].outputs["github_role_arns"]) == {"plan", "apply", "deploy"}  # local.tfvars
 
         second = invoke_plan("--all", "--detailed-exitcode")  # exit 0: nothing left to change
         assert second.returncode == 0, second.stdout + second.stderr

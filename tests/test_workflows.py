@@ -72,6 +72,13 @@ def test_aws_jobs_run_one_at_a_time_per_environment_with_oidc() -> None:
         assert job["concurrency"]["cancel-in-progress"] is False
         assert "inputs.environment" in job["concurrency"]["group"]
         assert job["environment"] == "${{ inputs.environment }}"
+    roles = {name: re.findall(r"role-to-assume: \$\{\{ secrets\.(\w+) }}", WORKFLOWS[name].read_text())
+             for name in ("plan.yml", "apply-environment.yml", "deploy-environment.yml")}  # fmt: skip
+    assert roles == {  # one role per kind of run (01-base/github.tf)
+        "plan.yml": ["AWS_PLAN_ROLE_ARN"],
+        "apply-environment.yml": ["AWS_ROLE_ARN"],
+        "deploy-environment.yml": ["AWS_DEPLOY_ROLE_ARN"],
+    }
     for name in ("apply.yml", "deploy.yml"):
         jobs = load(name)["jobs"]
         assert jobs["prd"]["needs"] == "dev"  # prd only after dev, and behind its environment's approval

@@ -82,3 +82,8 @@ output "monitoring_security_group_id" {
   description = "Security group of the scrapers; services open their metrics port to it."
   value       = aws_security_group.monitoring.id
 }
+
+output "github_role_arns" {
+  description = "Roles GitHub Actions assume (plan, apply, deploy): set them as the secrets AWS_PLAN_ROLE_ARN (repository), AWS_ROLE_ARN and AWS_DEPLOY_ROLE_ARN (this GitHub environment)."
+  value       = { for name, role in aws_iam_role.github : name => role.arn }
+}

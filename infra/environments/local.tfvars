@@ -17,3 +17,7 @@ tags = {
   Environment = "local"
   ManagedBy   = "terraform"
 }
+# The GitHub OIDC roles are made on the emulator too, so the tests apply them.
+github = {
+  repository = "acme/platform"
+}

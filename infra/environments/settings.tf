@@ -115,6 +115,20 @@ variable "observability" {
   default = {}
 }
 
+variable "github" {
+  description = "GitHub Actions access through OIDC (01-base): the repository (OWNER/NAME) whose workflows may assume this environment's plan, apply and deploy roles; empty makes none. The OIDC provider exists once per account: set create_oidc_provider = false in the second environment of a shared account."
+  type = object({
+    repository           = optional(string, "")
+    create_oidc_provider = optional(bool, true)
+  })
+  default = {}
+
+  validation {
+    condition     = var.github.repository == "" || can(regex("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", var.github.repository))
+    error_message = "github.repository must be OWNER/NAME."
+  }
+}
+
 variable "tags" {
   description = "Tags added to every resource (the provider's default_tags)."
   type        = map(string)
