@@ -195,18 +195,6 @@ class Verdict:
             and abs(self.observed.accepted - self.expected.expected_accepted) <= self.tolerance
         )
 
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "limit": self.limit.describe(),
-            "expected_accepted": self.expected.expected_accepted,
-            "expected_rejected": self.expected.expected_rejected,
-            "observed_accepted": self.observed.accepted,
-            "observed_rejected": self.observed.rejected,
-            "observed_other": self.observed.other,
-            "tolerance": self.tolerance,
-            "passed": self.passed,
-        }
-
 
 def verdict_markdown(verdict: Verdict, command: str) -> str:
     rows = [

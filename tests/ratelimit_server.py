@@ -76,7 +76,12 @@ class LimitingServer:
                 self.end_headers()
                 self.wfile.write(body)
 
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        server.daemon_threads = True
+        class Server(ThreadingHTTPServer):
+            # A listen backlog like a real proxy's: with the default of 5, 50 connections at
+            # once lose SYNs and arrive a second later, which is not what is being measured.
+            request_queue_size = 256
+            daemon_threads = True
+
+        server = Server(("127.0.0.1", 0), Handler)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         return server, f"http://127.0.0.1:{server.server_address[1]}"

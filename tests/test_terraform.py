@@ -13,6 +13,7 @@ import pytest
 
 from ops import REPO
 from ops.deploy import deploy
+from ops.loadtest import deployed_target
 from ops.plan_comment import marker
 from ops.platform import Settings, apply_layers, destroy_layers, plan_layers, terraform_environ
 from ops.terraform import INFRA, Layer, TerraformError, cli_config, existing_layers, roots, validate
@@ -117,6 +118,11 @@ def test_pull_request_flow_then_apply_deploy_clean_plan_destroy(emulator_port: i
             assert result.revision == "local-api-comments:2"
             (services,) = plan_layers(settings, ["03-services"], progress=quiet)
             assert not services.has_changes, (services.add, services.change, services.replace)
+
+            # `invoke ratelimit-check --env local` probes the deployed service behind every Traefik task.
+            url, traefik_tasks = deployed_target(settings, "api-comments")
+            assert url == "https://api-comments.platform.local.test"
+            assert traefik_tasks >= 1
 
             destroy_layers(settings, layers, progress=quiet)
             environ = terraform_environ(settings)
