@@ -18,6 +18,8 @@ from ops import emulator
 from ops.discovery_bench import count_calls, populate
 
 LABELS = {"PROMETHEUS_EXPORTER_PORT": "8000"}
+# pragma: allowlist nextline secret (dummy keys for an unreachable port and a stand-in server)
+DUMMY_CREDENTIALS = {"region_name": "us-east-1", "aws_access_key_id": "x", "aws_secret_access_key": "x"}
 
 
 @pytest.fixture(scope="module")
@@ -133,8 +135,7 @@ def test_a_failed_refresh_keeps_the_last_good_file(tmp_path: Path) -> None:
     output, heartbeat = tmp_path / "ecs.json", tmp_path / "heartbeat"
     write_if_changed(output, [{"targets": ["10.0.0.1:8000"], "labels": {"job": "api"}}])
     good = output.read_text()
-    unreachable = boto3.client("ecs", region_name="us-east-1", endpoint_url="http://127.0.0.1:9",
-                               aws_access_key_id="x", aws_secret_access_key="x",  # pragma: allowlist secret
+    unreachable = boto3.client("ecs", endpoint_url="http://127.0.0.1:9", **DUMMY_CREDENTIALS,
                                config=Config(retries={"max_attempts": 1}, connect_timeout=1))  # fmt: skip
     run(Discovery(["any"], unreachable), output, 0, heartbeat=heartbeat, once=True)
     assert output.read_text() == good
@@ -173,7 +174,6 @@ def throttling_ecs() -> Iterator[str]:
 
 
 def test_throttling_is_retried_with_backoff(throttling_ecs: str) -> None:
-    ecs = boto3.client("ecs", region_name="us-east-1", endpoint_url=throttling_ecs, aws_access_key_id="x",
-                       aws_secret_access_key="x", config=RETRIES)  # fmt: skip  # pragma: allowlist secret
+    ecs = boto3.client("ecs", endpoint_url=throttling_ecs, config=RETRIES, **DUMMY_CREDENTIALS)
     assert Discovery(["c"], ecs).refresh() == []
     assert ThrottlingECS.calls == ["ListTasks", "ListTasks", "ListTasks"]

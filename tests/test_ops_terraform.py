@@ -60,7 +60,7 @@ def test_useful_outputs_are_addresses_names_and_secrets_with_maps_flattened() ->
         {
             "urls": {"grafana": "https://grafana.internal.example.test/"},
             "service_names": {"prometheus": "prometheus"},
-            # pragma: allowlist nextline secret
+            # pragma: allowlist nextline secret (an ARN, not a secret)
             "grafana_admin_secret_arn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:x",
             "efs_file_system_id": "fs-123",
             "private_subnet_ids": ["subnet-a", "subnet-b"],
