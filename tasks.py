@@ -88,7 +88,8 @@ def print_table(title: str, columns: list[str], rows: list[list[str]]) -> None:
         table.add_column(column, justify="left" if column in LEFT_COLUMNS else "right")
     for row in rows:
         table.add_row(*map(escape, row))  # cells are data, not rich markup
-    Console(width=None if sys.stdout.isatty() else 160).print(table)  # logs are wider than 80
+    # Logs are wider than 80 columns; ":secret:" in an ARN is not an emoji code.
+    Console(width=None if sys.stdout.isatty() else 160, emoji=False).print(table)
 
 
 @task(

@@ -100,8 +100,11 @@ class LayerResult:
     outputs: dict[str, Any]
 
 
-# Outputs a person uses next: where things are reached, what they are called, where secrets live.
-USEFUL_OUTPUT = re.compile(r"url|host|domain_name|endpoint|repository|secret|service_name|cluster_name")
+# Outputs a person uses next: where things are reached, what they are called, where secrets
+# live, which roles CI assumes.
+USEFUL_OUTPUT = re.compile(
+    r"url|host|domain_name|endpoint|repository|secret|service_name|cluster_name|role_arn"
+)
 
 
 def useful_outputs(results: Iterable[LayerResult]) -> list[tuple[str, str]]:

@@ -64,6 +64,7 @@ def test_useful_outputs_are_addresses_names_and_secrets_with_maps_flattened() ->
             "grafana_admin_secret_arn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:x",
             "efs_file_system_id": "fs-123",
             "private_subnet_ids": ["subnet-a", "subnet-b"],
+            "github_role_arns": {"plan": "arn:aws:iam::123456789012:role/dev-github-plan"},
         },
     )
     assert useful_outputs([result]) == [
@@ -73,7 +74,18 @@ def test_useful_outputs_are_addresses_names_and_secrets_with_maps_flattened() ->
             "04-observability.grafana_admin_secret_arn",
             "arn:aws:secretsmanager:us-east-1:123456789012:secret:x",
         ),
+        ("04-observability.github_role_arns.plan", "arn:aws:iam::123456789012:role/dev-github-plan"),
     ]
+
+
+def test_tables_print_values_as_they_are(capsys: pytest.CaptureFixture[str]) -> None:
+    from tasks import print_table
+
+    arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:local/grafana/admin-password-CivFcK"
+    print_table("outputs", ["output", "value"], [["a[id]", arn]])
+    printed = capsys.readouterr().out
+    assert arn in printed  # no ":secret:" emoji
+    assert "a[id]" in printed  # no rich markup
 
 
 def test_cli_config_uses_the_mirror_only_when_one_is_set(tmp_path: Path) -> None:
