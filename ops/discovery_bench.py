@@ -10,10 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 from ecs_discovery import Discovery, exporters_of, task_address
 
 from . import emulator
+from .platform import aws_client
 from .server import free_port
 
 
@@ -97,10 +97,7 @@ def run_benchmark(tasks: int = 1000, rounds: int = 3) -> list[Measure]:
     emulator.start_background(port)
     try:
         env = emulator.client_env(port)
-        session = boto3.Session(env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"],
-                                region_name=env["AWS_REGION"])  # fmt: skip
-        ecs = session.client("ecs", endpoint_url=env["AWS_ENDPOINT_URL"])
-        ec2 = session.client("ec2", endpoint_url=env["AWS_ENDPOINT_URL"])
+        ecs, ec2 = aws_client("ecs", env), aws_client("ec2", env)
         populate(ecs, ec2, "bench", tasks)
         calls = count_calls(ecs)
         discovery = Discovery(["bench"], ecs)

@@ -223,15 +223,11 @@ def judge(limit: RateLimit, result: ProbeResult, duration: float, instances: int
 def deployed_target(settings: Any, service: str) -> tuple[str, int]:
     """The service's public URL and the number of running Traefik tasks, from the layers'
     outputs and ECS: each Traefik task keeps its own buckets."""
-    import boto3
-
     from .deploy import service_outputs
-    from .platform import outputs, terraform_environ
+    from .platform import aws_client, outputs, terraform_environ
 
     target = service_outputs(settings, service)
     traefik = outputs(settings, "02-traefik")["service_name"]
-    environ = terraform_environ(settings)
-    ecs = boto3.client("ecs", region_name=environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION"),
-                       endpoint_url=environ.get("AWS_ENDPOINT_URL"))  # fmt: skip
+    ecs = aws_client("ecs", terraform_environ(settings))
     (described,) = ecs.describe_services(cluster=target["cluster_arn"], services=[traefik])["services"]
     return f"https://{target['host']}", max(int(described["runningCount"]), 1)

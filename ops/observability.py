@@ -9,14 +9,13 @@ then check those files, and `promtool test rules` runs the unit tests beside the
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from . import OpsError
-from .terraform import INFRA, cli_config
+from .terraform import INFRA, run_apart
 from .tools import require
 
 CONFIG_MODULE = INFRA / "04-observability" / "config"
@@ -54,18 +53,18 @@ def render(out: Path, **variables: Any) -> Rendered:
         'output "files" {\n  value = module.config\n}\n'
     )
     (root / "values.auto.tfvars.json").write_text(json.dumps(values))
-    env = {**os.environ, "TF_IN_AUTOMATION": "1", "TF_INPUT": "0", "TF_DATA_DIR": str(root / ".terraform"),
-           "TF_CLI_CONFIG_FILE": str(cli_config(None, root))}  # fmt: skip
-    terraform = require("terraform")
-    for args in (["init", "-no-color"], ["apply", "-auto-approve", "-no-color"]):
-        result = subprocess.run(
-            [terraform, *args], cwd=root, env=env, capture_output=True, text=True, check=False
-        )
+
+    def terraform(command: str, *args: str) -> str:
+        result = run_apart(command, "-no-color", *args, cwd=root, data_dir=root / ".terraform",
+                           plugin_mirror=None, config_dir=root)  # fmt: skip
         if result.returncode != 0:
-            raise ConfigCheckFailed(f"terraform {args[0]} of the config module failed:\n{result.stderr}")
-    output = subprocess.run([terraform, "output", "-json", "files"], cwd=root, env=env, capture_output=True,
-                            text=True, check=True)  # fmt: skip
-    files = json.loads(output.stdout)
+            raise ConfigCheckFailed(f"terraform {command} of the config module failed:\n{result.stderr}")
+        return result.stdout
+
+    terraform("init")
+    terraform("apply", "-auto-approve")
+    output = terraform("output", "-json", "files")
+    files = json.loads(output)
     (out / "rules").mkdir(exist_ok=True)
     (out / "targets").mkdir(exist_ok=True)
     prometheus, alertmanager = out / "prometheus.yml", out / "alertmanager.yml"

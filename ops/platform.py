@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -56,12 +56,23 @@ def terraform_environ(settings: Settings) -> dict[str, str]:
     return environ | {"AWS_REGION": region, "AWS_DEFAULT_REGION": region}
 
 
+def aws_client(service: str, environ: Mapping[str, str], **options: Any) -> Any:
+    """A boto3 client for the environment ``terraform_environ`` (or ``emulator.client_env``)
+    describes: the emulator's endpoint and keys locally, the default credential chain on AWS."""
+    return boto3.client(
+        service,
+        region_name=environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION"),
+        endpoint_url=environ.get("AWS_ENDPOINT_URL"),
+        aws_access_key_id=environ.get("AWS_ACCESS_KEY_ID"),
+        aws_secret_access_key=environ.get("AWS_SECRET_ACCESS_KEY"),
+        **options,
+    )
+
+
 def ensure_state_bucket(settings: Settings, environ: dict[str, str]) -> bool:
     """Create the environment's state bucket (versioned, encrypted, private); True if created."""
     backend = backend_settings(settings.env)
-    s3 = boto3.client("s3", region_name=backend["region"], endpoint_url=environ.get("AWS_ENDPOINT_URL"),
-                      aws_access_key_id=environ.get("AWS_ACCESS_KEY_ID"),
-                      aws_secret_access_key=environ.get("AWS_SECRET_ACCESS_KEY"))  # fmt: skip
+    s3 = aws_client("s3", environ)
     bucket = backend["bucket"]
     try:
         s3.head_bucket(Bucket=bucket)

@@ -20,10 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import hcl2
-
 from . import OpsError
-from .terraform import INFRA
+from .terraform import INFRA, parse_hcl
 
 DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
 UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -157,9 +155,8 @@ def tolerance(prediction: Prediction) -> int:
 def from_terraform(service: str, layer: Path = INFRA / "03-services") -> RateLimit:
     """The service's ``rate_limit`` as written in the layer's module block: the one source
     of truth, with the module's defaults for what it leaves out."""
-    options = hcl2.SerializationOptions(strip_string_quotes=True, with_comments=False)
     for path in sorted(layer.glob("*.tf")):
-        parsed = hcl2.loads(path.read_text(), serialization_options=options)
+        parsed = parse_hcl(path.read_text())
         for block in parsed.get("module", []):
             if service not in block:
                 continue

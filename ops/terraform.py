@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import hcl2
 from python_terraform import IsFlagged, Terraform
 
 from . import REPO, OpsError
@@ -60,6 +61,15 @@ def cli_config(plugin_mirror: str | None, directory: Path = DATA) -> Path:
     return path
 
 
+def parse_hcl(text: str) -> dict[str, Any]:
+    """Terraform configuration as python-hcl2 reads it: strings without their quotes,
+    heredocs as their text, comments left out (docs and the rate-limit check read it)."""
+    options = hcl2.SerializationOptions(
+        strip_string_quotes=True, with_comments=False, preserve_heredocs=False
+    )
+    return hcl2.loads(text, serialization_options=options)
+
+
 def roots() -> list[Path]:
     """Every Terraform root: the layers, then the modules."""
     return [INFRA / layer for layer in existing_layers()] + sorted(
@@ -67,20 +77,28 @@ def roots() -> list[Path]:
     )
 
 
-def validate(root: Path, plugin_mirror: str | None, data_dir: Path | None = None) -> None:
-    """``init -backend=false`` and ``validate`` with a data directory of its own, so a
-    developer's initialised layers and their backends are left alone."""
-    data_dir = data_dir or DATA / "validate" / root.name
+def run_apart(
+    *args: str, cwd: Path, data_dir: Path, plugin_mirror: str | None, config_dir: Path = DATA
+) -> subprocess.CompletedProcess[str]:
+    """Terraform with a data directory of its own, so a developer's initialised layers and
+    their backends are left alone (validation, scratch roots, tests)."""
     env = {
         **os.environ,
-        "TF_CLI_CONFIG_FILE": str(cli_config(plugin_mirror)),
-        "TF_DATA_DIR": str(data_dir),
+        "TF_IN_AUTOMATION": "1",
         "TF_INPUT": "0",
+        "TF_DATA_DIR": str(data_dir),
+        "TF_CLI_CONFIG_FILE": str(cli_config(plugin_mirror, config_dir)),
     }
+    return subprocess.run(
+        [require("terraform"), *args], cwd=cwd, env=env, capture_output=True, text=True, check=False
+    )
+
+
+def validate(root: Path, plugin_mirror: str | None, data_dir: Path | None = None) -> None:
+    """``init -backend=false`` and ``validate`` apart from the root's own data directory."""
+    data_dir = data_dir or DATA / "validate" / root.name
     for args in (["init", "-backend=false", "-input=false", "-no-color"], ["validate", "-no-color"]):
-        result = subprocess.run(
-            [require("terraform"), *args], cwd=root, env=env, capture_output=True, text=True, check=False
-        )
+        result = run_apart(*args, cwd=root, data_dir=data_dir, plugin_mirror=plugin_mirror)
         if result.returncode != 0:
             where = root.relative_to(REPO) if root.is_relative_to(REPO) else root
             raise TerraformError(f"terraform {args[0]} failed in {where}:\n{result.stderr or result.stdout}")

@@ -15,10 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import hcl2
-
 from . import REPO, OpsError
-from .terraform import INFRA
+from .terraform import INFRA, parse_hcl
 
 BEGIN, END = "<!-- BEGIN_TF_DOCS -->", "<!-- END_TF_DOCS -->"
 NO_DEFAULT = object()
@@ -80,12 +78,9 @@ def _type_source(text: str, variable: str) -> str:
 
 def load(path: Path) -> Module:
     module = Module(path)
-    options = hcl2.SerializationOptions(
-        strip_string_quotes=True, with_comments=False, preserve_heredocs=False
-    )
     for file in sorted(path.glob("*.tf")):
         text = file.read_text()
-        parsed = hcl2.loads(text, serialization_options=options)
+        parsed = parse_hcl(text)
         for block in parsed.get("terraform", []):
             if "required_version" in block:
                 module.required_version.append(block["required_version"])

@@ -16,6 +16,7 @@ from ecs_discovery import RETRIES, Discovery, run, write_if_changed
 
 from ops import emulator
 from ops.discovery_bench import count_calls, populate
+from ops.platform import aws_client
 
 LABELS = {"PROMETHEUS_EXPORTER_PORT": "8000"}
 # pragma: allowlist nextline secret (dummy keys for an unreachable port and a stand-in server)
@@ -25,11 +26,7 @@ DUMMY_CREDENTIALS = {"region_name": "us-east-1", "aws_access_key_id": "x", "aws_
 @pytest.fixture(scope="module")
 def aws(emulator_port: int) -> dict[str, Any]:
     env = emulator.client_env(emulator_port)
-    session = boto3.Session(
-        env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], region_name=env["AWS_REGION"]
-    )
-    ecs = session.client("ecs", endpoint_url=env["AWS_ENDPOINT_URL"], config=RETRIES)
-    ec2 = session.client("ec2", endpoint_url=env["AWS_ENDPOINT_URL"])
+    ecs, ec2 = aws_client("ecs", env, config=RETRIES), aws_client("ec2", env)
     vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
     ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.1.0.0/20", AvailabilityZone="us-east-1b")["Subnet"]

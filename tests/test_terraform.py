@@ -16,8 +16,7 @@ from ops.deploy import deploy
 from ops.loadtest import deployed_target
 from ops.plan_comment import marker
 from ops.platform import Settings, apply_layers, destroy_layers, plan_layers, terraform_environ
-from ops.terraform import INFRA, Layer, TerraformError, cli_config, existing_layers, roots, validate
-from ops.tools import require
+from ops.terraform import INFRA, Layer, TerraformError, existing_layers, roots, run_apart, validate
 
 from .github_standin import GitHubStandIn
 
@@ -25,16 +24,7 @@ MODULES = sorted(path.parent for path in INFRA.glob("modules/*/main.tf"))
 
 
 def terraform(*args: str, cwd: Path, data_dir: Path) -> subprocess.CompletedProcess[str]:
-    """Terraform with its own data directory, so a developer's initialised layers are left alone."""
-    env = {
-        **os.environ,
-        "TF_CLI_CONFIG_FILE": str(cli_config(os.environ.get("TF_PLUGIN_MIRROR"))),
-        "TF_DATA_DIR": str(data_dir),
-        "TF_INPUT": "0",
-    }
-    return subprocess.run(
-        [require("terraform"), *args], cwd=cwd, env=env, capture_output=True, text=True, check=False
-    )
+    return run_apart(*args, cwd=cwd, data_dir=data_dir, plugin_mirror=os.environ.get("TF_PLUGIN_MIRROR"))
 
 
 def test_every_file_is_formatted(tmp_path: Path) -> None:
