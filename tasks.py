@@ -20,7 +20,7 @@ from ops import REPO, OpsError
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from ops.platform import Settings
+    from ops.platform import Platform, Settings
 
 LAYER_HELP = "one layer: 01-base, 02-traefik, 03-services or 04-observability"
 ENV_HELP = "environment: local (the embedded emulator, default), dev or prd (AWS)"
@@ -40,6 +40,14 @@ def settings(c: Context, env: str) -> Settings:
 
     with clear_errors():
         return Settings.from_config(env, dict(c.config.get("terraform", {})))
+
+
+def connect(c: Context, env: str) -> Platform:
+    """The environment reached with the settings' AWS context (emulator or your credentials)."""
+    from ops.platform import Platform
+
+    with clear_errors():
+        return Platform.connect(settings(c, env))
 
 
 def chosen_layers(layer: str, all_layers: bool, changed_from: str = "") -> list[str]:
@@ -148,7 +156,7 @@ def lock(c: Context) -> None:
 
 @task(help={"env": ENV_HELP})
 def up(c: Context, env: str = "local") -> None:
-    """Start the emulator (local) and apply every layer in order."""
+    """Start the emulator (local), bootstrap, and apply every layer in order."""
     from ops.platform import up as bring_up
     from ops.platform import useful_outputs
 
@@ -159,6 +167,27 @@ def up(c: Context, env: str = "local") -> None:
     rows.append(["total", str(sum(r.resources for r in results)), f"{time.monotonic() - started:.1f}"])
     print_table(f"platform up ({env})", ["layer", "resources", "seconds"], rows)
     print_table("outputs", ["output", "value"], [list(row) for row in useful_outputs(results)])
+
+
+@task(help={"env": ENV_HELP})
+def bootstrap(c: Context, env: str = "local") -> None:
+    """Make what a first apply needs: state bucket, OIDC, ECS role, zone."""
+    from ops.platform import bootstrap as make
+
+    platform = connect(c, env)
+    if c.config.run.dry:
+        print(f"would bootstrap {env} in account {platform.aws.account_id()}: state bucket {platform.bucket}")
+        return
+    with clear_errors():
+        steps = make(platform, progress=lambda _: None)
+    rows = [[step.what, step.name, "created" if step.created else "exists", step.detail] for step in steps]
+    print_table(f"bootstrap ({env})", ["what", "name", "state", "next"], rows)
+
+
+@task(help={"env": ENV_HELP})
+def region(c: Context, env: str = "local") -> None:
+    """Print `region=<region of the environment>`, for $GITHUB_OUTPUT."""
+    print(f"region={settings(c, env).region}")
 
 
 @task(help={"port": "emulator port (default from invoke.yaml, 4566)"})
@@ -209,7 +238,7 @@ def plan(
     started = time.monotonic()
     with clear_errors():
         target = PullRequest.from_environment(repo, pr) if comment else None  # fail before planning
-        summaries = plan_layers(settings(c, env), names, parallel=parallel, with_text=comment)
+        summaries = plan_layers(connect(c, env), names, parallel=parallel, with_text=comment)
     rows = [
         [s.layer, str(s.add), str(s.change), str(s.replace), str(s.destroy), f"{s.seconds:.1f}"]
         for s in summaries
@@ -248,7 +277,7 @@ def apply(c: Context, layer: str = "", all: bool = False, changed_from: str = ""
     if not names:
         return
     with clear_errors():
-        results = apply_layers(settings(c, env), names)
+        results = apply_layers(connect(c, env), names)
     print_table(f"apply ({env})", ["layer", "resources", "seconds"],
                 [[r.layer, str(r.resources), f"{r.seconds:.1f}"] for r in results])  # fmt: skip
 
@@ -259,7 +288,7 @@ def destroy(c: Context, layer: str = "", env: str = "local") -> None:
     from ops.platform import destroy_layers
 
     with clear_errors():
-        destroy_layers(settings(c, env), chosen_layers(layer, not layer))
+        destroy_layers(connect(c, env), chosen_layers(layer, not layer))
 
 
 @task(help={"layer": LAYER_HELP, "env": ENV_HELP})
@@ -268,30 +297,32 @@ def output(c: Context, layer: str, env: str = "local") -> None:
     from ops.platform import outputs
 
     with clear_errors():
-        values = outputs(settings(c, env), layer)
+        values = outputs(connect(c, env), layer)
     print_table(f"{layer} outputs ({env})", ["output", "value"],
                 [[name, json.dumps(value)] for name, value in values.items()])  # fmt: skip
 
 
 @task(
     help={
-        "service": "service to deploy, as named in 03-services (e.g. api-comments)",
+        "image": "image to roll out, as named in common.tfvars (e.g. api-comments, ecs-discovery, grafana)",
         "env": ENV_HELP,
         "tag": "image tag to deploy (default: the short git SHA, as `invoke build` tags it)",
         "timeout": "seconds to wait for the new tasks before rolling back (default 600)",
     }
 )
-def deploy(c: Context, service: str, env: str = "local", tag: str = "", timeout: int = 600) -> None:
+def deploy(c: Context, image: str, env: str = "local", tag: str = "", timeout: int = 600) -> None:
     """Roll out a new image with ecs-deploy; roll back if it fails."""
+    from ops.changes import git_short_sha
     from ops.deploy import deploy as roll_out
-    from ops.deploy import git_short_sha
 
-    tag = tag or git_short_sha()
-    if c.config.run.dry:
-        print(f"would deploy {service}:{tag} to {env} with ecs-deploy (timeout {timeout} s)")
-        return
     with clear_errors():
-        result = roll_out(settings(c, env), service, tag, timeout=timeout)
+        tag = tag or git_short_sha()
+    if c.config.run.dry:
+        print(f"would deploy {image}:{tag} to {env} with ecs-deploy (timeout {timeout} s)")
+        return
+    aws = connect(c, env).aws
+    with clear_errors():
+        result = roll_out(aws, env, image, tag, timeout=timeout)
     print(
         f"deployed {result.image} to {env}: {result.revision} (was {result.previous_revision}) "
         f"in {result.seconds:.1f} s"
@@ -300,30 +331,40 @@ def deploy(c: Context, service: str, env: str = "local", tag: str = "", timeout:
 
 @task(
     help={
-        "service": "image to build: api-comments, ecs-discovery (Prometheus' sidecar) or grafana",
-        "push": "log in to ECR and push to the service's repository (from 03-services' outputs)",
+        "image": "image to build, as named in common.tfvars: api-comments, ecs-discovery (Prometheus' "
+        "sidecar) or grafana",
+        "push": "log in to ECR and push to the image's repository (01-base makes it)",
         "env": ENV_HELP + "; with --push, whose repository",
         "tag": "image tag (default: the short git SHA)",
     }
 )
-def build(c: Context, service: str, push: bool = False, env: str = "local", tag: str = "") -> None:
-    """Build a service's image with docker buildx; --push sends it to ECR."""
-    from ops.build import build_commands, ecr_login, repository_of, run
-    from ops.deploy import git_short_sha
-    from ops.terraform import backend_settings
+def build(c: Context, image: str, push: bool = False, env: str = "local", tag: str = "") -> None:
+    """Build an image with docker buildx; --push sends it to ECR."""
+    from ops.build import build_commands, push_commands, run
+    from ops.changes import git_short_sha
 
-    tag = tag or git_short_sha()
     with clear_errors():
-        commands = build_commands(service, tag)
+        tag = tag or git_short_sha()
         if push:
-            repository = repository_of(settings(c, env), service)
-            login = ecr_login(repository, backend_settings(env)["region"])
-            commands = [login, *build_commands(service, tag, repository_url=repository, push=True)]
+            commands = push_commands(connect(c, env).aws, env, image, [tag])
+        else:
+            commands = build_commands(image, [tag])
         if c.config.run.dry:
             print("\n".join(str(command) for command in commands))
             return
         run(commands)
-    print(f"built {service}:{tag}" + (" and pushed it" if push else ""))
+    print(f"built {image}:{tag}" + (" and pushed it" if push else ""))
+
+
+@task(help={"changed_from": "only the images whose directory changed since this git ref"})
+def images(c: Context, changed_from: str = "") -> None:
+    """Print `images=<JSON list>` of the images built here (workflow matrix)."""
+    from ops.build import images as contexts
+    from ops.changes import affected_images, changed_files
+
+    with clear_errors():
+        names = affected_images(changed_files(changed_from), contexts()) if changed_from else list(contexts())
+    print(f"images={json.dumps(names)}")
 
 
 @task(help={"check": "write nothing; fail and name the README when the generated docs are out of date"})
@@ -496,7 +537,7 @@ def ratelimit_check(
     with clear_errors():
         limit = from_terraform(service)
         if not host:
-            host, running = deployed_target(settings(c, env), service)
+            host, running = deployed_target(connect(c, env), service)
             instances = instances or running
     instances = instances or 1
     print(f"{service}: {limit.describe()} (from infra/03-services); {instances} Traefik instance(s)")
@@ -556,6 +597,6 @@ def discovery_bench(c: Context, tasks: int = 1000, rounds: int = 3, write: bool 
 
 
 # Defaults (terraform.plugin_mirror, terraform.emulator_port) live in invoke.yaml.
-ns = Collection(serve, bench, lock, up, down, plan, apply, destroy, output, deploy, build, docs,
-                validate, actionlint, loadtest, ratelimit_check, discovery_bench,
+ns = Collection(serve, bench, lock, up, bootstrap, region, down, plan, apply, destroy, output, deploy, build,
+                images, docs, validate, actionlint, loadtest, ratelimit_check, discovery_bench,
                 dashboards, observability_check)  # fmt: skip

@@ -1,8 +1,9 @@
-"""Build (and push) a service's image with docker buildx, tagged with the short git SHA.
+"""Build (and push) the images of this repository with docker buildx, tagged with the short git SHA.
 
-Where no Docker engine answers (as on the CI machines here) the build prints exactly
-the commands it would run and stops with one line saying why; invoke's --dry prints
-them without running anything.
+The images and the directory each is built from are common.tfvars' `images`; 01-base makes
+their ECR repositories (`<env>/<name>`). Where no Docker engine answers (as on the CI
+machines here) the build prints exactly the commands it would run and stops with one line
+saying why; invoke's --dry prints them without running anything.
 """
 
 from __future__ import annotations
@@ -11,22 +12,21 @@ import base64
 import shlex
 import subprocess
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import boto3
-
 from . import REPO, OpsError
+from .aws import AwsContext
+from .terraform import common_settings
 from .tools import require
 
-# Build context of each image built here.
-OBSERVABILITY = REPO / "infra" / "04-observability"
-CONTEXTS = {
-    "api-comments": REPO / "app",
-    "ecs-discovery": OBSERVABILITY / "discovery",
-    "grafana": OBSERVABILITY / "grafana",
-}
+if TYPE_CHECKING:
+    from .platform import Platform
+
 PLATFORM = "linux/amd64"
+# The tag a first apply runs until the first deploy records one (docs/adr/0010).
+BOOTSTRAP_TAG = "bootstrap"
 
 
 class DockerUnavailable(OpsError):
@@ -42,41 +42,55 @@ class Command:
         return shlex.join(self.argv)
 
 
-def context_of(service: str) -> str:
-    if service not in CONTEXTS:
-        raise ValueError(f"unknown service {service!r}: images are built for {', '.join(sorted(CONTEXTS))}")
-    return str(CONTEXTS[service])
+def images() -> dict[str, Path]:
+    """Each image built here and the directory it is built from (common.tfvars)."""
+    return {name: REPO / directory for name, directory in common_settings()["images"].items()}
 
 
-def repository_of(settings: Any, service: str) -> str:
-    """The ECR repository an image is pushed to: a service's from 03-services, the images of
-    the observability stack (discovery sidecar, Grafana) from 04-observability."""
-    from .deploy import service_outputs
-    from .platform import outputs
-
-    if service in ("ecs-discovery", "grafana"):
-        return str(outputs(settings, "04-observability")["repository_urls"][service])
-    return str(service_outputs(settings, service)["ecr_repository_url"])
+def context_of(image: str) -> Path:
+    contexts = images()
+    if image not in contexts:
+        raise ValueError(f"unknown image {image!r}: images are built for {', '.join(sorted(contexts))}")
+    return contexts[image]
 
 
-def ecr_login(repository_url: str, region: str) -> Command:
+def repository_of(aws: AwsContext, env: str, image: str) -> str:
+    """The URL of the image's ECR repository, which 01-base names <env>/<image>."""
+    ecr = aws.client("ecr")
+    try:
+        (found,) = ecr.describe_repositories(repositoryNames=[f"{env}/{image}"])["repositories"]
+    except ecr.exceptions.RepositoryNotFoundException:
+        raise OpsError(
+            f"no ECR repository {env}/{image}: apply 01-base first "
+            f"(`invoke apply --layer 01-base --env {env}`)"
+        ) from None
+    return str(found["repositoryUri"])
+
+
+def ecr_login(aws: AwsContext, repository_url: str) -> Command:
     """`docker login` for the repository's registry, with a token from GetAuthorizationToken."""
     registry = urlsplit(f"//{repository_url}").netloc
-    token = boto3.client("ecr", region_name=region).get_authorization_token()["authorizationData"][0]
+    token = aws.client("ecr").get_authorization_token()["authorizationData"][0]
     user, password = base64.b64decode(token["authorizationToken"]).decode().split(":", 1)
     return Command(["docker", "login", "--username", user, "--password-stdin", registry], stdin=password)
 
 
 def build_commands(
-    service: str, tag: str, *, repository_url: str | None = None, push: bool = False
+    image: str, tags: list[str], *, repository_url: str | None = None, push: bool = False
 ) -> list[Command]:
-    """The buildx command: `<repository>:<tag>` pushed, or `<service>:<tag>` loaded locally."""
+    """The buildx command: `<repository>:<tag>` pushed, or `<image>:<tag>` loaded locally."""
     if push and not repository_url:
-        raise ValueError("--push needs the service's ECR repository (from 03-services' outputs)")
-    image = f"{repository_url or service}:{tag}"
-    argv = ["docker", "buildx", "build", "--platform", PLATFORM, "--tag", image]
-    argv += ["--label", f"org.opencontainers.image.revision={tag}", "--push" if push else "--load"]
-    return [Command([*argv, context_of(service)])]
+        raise ValueError("--push needs the image's ECR repository (01-base makes it)")
+    argv = ["docker", "buildx", "build", "--platform", PLATFORM]
+    for tag in tags:
+        argv += ["--tag", f"{repository_url or image}:{tag}"]
+    argv += ["--label", f"org.opencontainers.image.revision={tags[0]}", "--push" if push else "--load"]
+    return [Command([*argv, str(context_of(image))])]
+
+
+def push_commands(aws: AwsContext, env: str, image: str, tags: list[str]) -> list[Command]:
+    repository = repository_of(aws, env, image)
+    return [ecr_login(aws, repository), *build_commands(image, tags, repository_url=repository, push=True)]
 
 
 def docker_engine_error() -> str | None:
@@ -100,3 +114,35 @@ def run(commands: list[Command]) -> None:
         )
     for command in commands:
         subprocess.run(command.argv, input=command.stdin, text=True, check=True)
+
+
+def never_pushed(aws: AwsContext, env: str) -> list[str]:
+    """The images whose repository holds no `bootstrap` tag: nothing could run them yet."""
+    ecr = aws.client("ecr")
+    missing = []
+    for image in images():
+        try:
+            ecr.describe_images(repositoryName=f"{env}/{image}", imageIds=[{"imageTag": BOOTSTRAP_TAG}])
+        except ecr.exceptions.ImageNotFoundException:
+            missing.append(image)
+    return missing
+
+
+def push_first_images(platform: Platform, tag: str | None = None) -> list[str]:
+    """Build and push, as `<sha>` and `bootstrap`, every image never pushed to the environment's
+    registries, so the layers after 01-base reach steady state on an empty account."""
+    from .changes import git_short_sha
+
+    missing = never_pushed(platform.aws, platform.env)
+    if not missing:
+        return []
+    tags = [tag or git_short_sha(), BOOTSTRAP_TAG]
+    commands = [cmd for image in missing for cmd in push_commands(platform.aws, platform.env, image, tags)]
+    try:
+        run(commands)
+    except DockerUnavailable as exc:
+        raise DockerUnavailable(
+            f"01-base made the registries, but {', '.join(missing)} was never pushed and the next layers "
+            f"run it: {exc}"
+        ) from None
+    return missing

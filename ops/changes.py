@@ -1,4 +1,5 @@
-"""Which Terraform layers a change touches, so CI plans and applies only those (in order)."""
+"""What a change touches, from git: the Terraform layers CI plans and applies (in order) and
+the images it builds and deploys; and the short SHA images are tagged with."""
 
 from __future__ import annotations
 
@@ -29,6 +30,24 @@ def changed_files(base: str, head: str = "HEAD", cwd: Path = REPO) -> list[str]:
             f"git diff {base}...{head} failed: {first_line} (in Actions, check out with fetch-depth: 0)"
         )
     return [line for line in result.stdout.splitlines() if line]
+
+
+def git_short_sha(cwd: Path = REPO) -> str:
+    result = subprocess.run(
+        [require("git"), "rev-parse", "--short", "HEAD"], cwd=cwd, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise GitError(f"git rev-parse failed: {result.stderr.strip()} (give --tag)")
+    return result.stdout.strip()
+
+
+def affected_images(paths: list[str], contexts: dict[str, Path]) -> list[str]:
+    """Images whose build directory holds one of ``paths`` (repository-relative)."""
+
+    def inside(path: str, directory: Path) -> bool:
+        return Path(REPO / path).is_relative_to(directory)
+
+    return [image for image, directory in contexts.items() if any(inside(path, directory) for path in paths)]
 
 
 def modules_used(layer: str) -> set[str]:

@@ -1,46 +1,67 @@
-"""Roll out a new image of a service with ecs-deploy (DESIGN decisions 4 and 5).
+"""Roll out a new image with ecs-deploy (DESIGN decisions 4 and 5).
 
 A new task-definition revision that changes only the image, the service moved to it,
 a wait with a timeout, a rollback to the previous revision when the deployment fails
 (the ECS circuit breaker is on as well), and, only on success, the tag recorded in
 SSM so that Terraform keeps it. The revision Terraform registered is never
-deregistered; a failed revision is (ecs-deploy's rollback does that).
+deregistered; a failed revision is.
+
+Where an image runs is read from SSM (`/<env>/<image>/deployment`, written by the layer
+that runs it), so a deploy needs no Terraform state: the deploy role reads no state.
 """
 
 from __future__ import annotations
 
-import os
-import subprocess
+import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-import boto3
-from ecs_deploy import cli as ecs_deploy_cli
-from ecs_deploy.ecs import DeployAction, EcsClient, EcsError
+from ecs_deploy.ecs import DeployAction, EcsClient, EcsError, EcsTaskDefinition
 
-from . import REPO, OpsError
-from .platform import Settings, terraform_environ
-from .terraform import Layer, backend_settings
+from . import OpsError
+from .aws import AwsContext
+from .build import repository_of
+
+Progress = Callable[[str], None]
 
 
 class DeployFailed(OpsError):
     """The new revision did not become healthy; the service was rolled back."""
 
 
+class DeployTimedOut(EcsError):  # type: ignore[misc]
+    """The service did not reach its new revision in time."""
+
+
 @dataclass(frozen=True)
 class DeployTarget:
-    """Where a service runs, as 03-services' `services` output describes it."""
+    """Where an image runs: its service's cluster, name and container, its repository and the
+    parameter its deployed tag is recorded in."""
 
     cluster_arn: str
     service_name: str
     container_name: str
-    ecr_repository_url: str
+    repository_url: str
     image_tag_parameter: str
 
     @classmethod
-    def from_output(cls, value: dict[str, Any]) -> DeployTarget:
-        return cls(**{name: value[name] for name in cls.__dataclass_fields__})
+    def of(cls, aws: AwsContext, env: str, image: str) -> DeployTarget:
+        ssm = aws.client("ssm")
+        name = f"/{env}/{image}/deployment"
+        try:
+            where = json.loads(ssm.get_parameter(Name=name)["Parameter"]["Value"])
+        except ssm.exceptions.ParameterNotFound:
+            raise OpsError(
+                f"{image} does not run in {env} yet ({name} is missing): apply the layer that runs it"
+            ) from None
+        return cls(
+            where["cluster_arn"],
+            where["service_name"],
+            where["container_name"],
+            repository_of(aws, env, image),
+            f"/{env}/{image}/image-tag",
+        )
 
 
 @dataclass(frozen=True)
@@ -52,41 +73,58 @@ class DeployResult:
     seconds: float
 
 
-def git_short_sha() -> str:
-    return subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, check=True, capture_output=True, text=True
-    ).stdout.strip()
+class _Ecs(EcsClient):  # type: ignore[misc]
+    """ecs-deploy's client over this context's boto3 clients (its own reads the environment)."""
+
+    def __init__(self, aws: AwsContext) -> None:
+        self.boto = aws.client("ecs")
+        self.events = aws.client("events")
+
+
+def _move_to(
+    action: DeployAction,
+    revision: EcsTaskDefinition,
+    *,
+    timeout: float,
+    sleep_time: float,
+    progress: Progress,
+) -> None:
+    """Point the service at ``revision`` and wait until only its tasks run; EcsError otherwise
+    (ecs-deploy's is_deployed raises on a deployment ECS marked FAILED)."""
+    action.deploy(revision)
+    deadline = time.monotonic() + timeout
+    while not action.is_deployed(action.get_service()):
+        if time.monotonic() > deadline:
+            raise DeployTimedOut(f"{revision.family_revision} was not running after {timeout:.0f} s")
+        progress(f"waiting for {revision.family_revision}")
+        time.sleep(sleep_time)
 
 
 def roll_out(
-    target: DeployTarget, tag: str, *, region: str, timeout: int = 600, sleep_time: float = 5.0
+    aws: AwsContext,
+    target: DeployTarget,
+    tag: str,
+    *,
+    timeout: float = 600,
+    sleep_time: float = 5.0,
+    progress: Progress = print,
 ) -> DeployResult:
     """Register a revision with the new image, deploy it and wait; roll back on failure."""
     started = time.monotonic()
-    action = DeployAction(EcsClient(region=region), target.cluster_arn, target.service_name)
+    action = DeployAction(_Ecs(aws), target.cluster_arn, target.service_name)
     previous = action.get_current_task_definition(action.service)
     candidate = action.get_current_task_definition(action.service)
-    image = f"{target.ecr_repository_url}:{tag}"
+    image = f"{target.repository_url}:{tag}"
     candidate.set_images(**{target.container_name: image})
     revision = action.update_task_definition(candidate)
+    progress(f"registered {revision.family_revision} ({image}); rolling out")
     try:
-        ecs_deploy_cli.deploy_task_definition(
-            deployment=action,
-            task_definition=revision,
-            title=f"Deploying {revision.family_revision} ({image})",
-            success_message=f"{target.service_name} runs {revision.family_revision}",
-            failure_message=f"{target.service_name} did not become healthy on {revision.family_revision}",
-            timeout=timeout,
-            deregister=False,  # the previous revision may be Terraform's: keep it
-            previous_task_definition=previous,
-            ignore_warnings=False,
-            sleep_time=sleep_time,
-        )
+        _move_to(action, revision, timeout=timeout, sleep_time=sleep_time, progress=progress)
     except EcsError as exc:
+        progress(f"{revision.family_revision} failed ({exc}); rolling back to {previous.family_revision}")
         try:
-            ecs_deploy_cli.rollback_task_definition(
-                action, old=previous, new=revision, timeout=timeout, sleep_time=sleep_time
-            )
+            _move_to(action, previous, timeout=timeout, sleep_time=sleep_time, progress=progress)
+            action.deregister_task_definition(revision)
         except EcsError as rollback_error:
             raise DeployFailed(
                 f"{target.service_name}: {image} failed ({exc}) and so did the rollback to "
@@ -95,9 +133,7 @@ def roll_out(
         raise DeployFailed(
             f"{target.service_name}: {image} failed ({exc}); rolled back to {previous.family_revision}"
         ) from exc
-    boto3.client("ssm", region_name=region).put_parameter(
-        Name=target.image_tag_parameter, Value=tag, Type="String", Overwrite=True
-    )
+    aws.client("ssm").put_parameter(Name=target.image_tag_parameter, Value=tag, Type="String", Overwrite=True)
     return DeployResult(
         target.service_name,
         image,
@@ -107,24 +143,10 @@ def roll_out(
     )
 
 
-def service_outputs(settings: Settings, service: str) -> dict[str, Any]:
-    """What 03-services' `services` output says of ``service``. The process then talks to
-    the environment: boto3 (ecs-deploy's too) reads the endpoint and credentials from os.environ."""
-    environ = terraform_environ(settings)
-    layer = Layer("03-services", settings.env, environ)
-    layer.init()
-    services = layer.outputs().get("services", {})
-    if service not in services:
-        raise ValueError(
-            f"unknown service {service!r}: 03-services deploys {', '.join(sorted(services)) or 'nothing'}"
-        )
-    os.environ.update(environ)
-    return dict(services[service])
-
-
-def deploy(settings: Settings, service: str, tag: str, *, timeout: int = 600) -> DeployResult:
-    """Deploy ``tag`` of ``service`` in the environment, as 03-services describes it."""
-    target = DeployTarget.from_output(service_outputs(settings, service))
-    sleep_time = 1.0 if settings.env == "local" else 5.0
-    region = backend_settings(settings.env)["region"]
-    return roll_out(target, tag, region=region, timeout=timeout, sleep_time=sleep_time)
+def deploy(
+    aws: AwsContext, env: str, image: str, tag: str, *, timeout: float = 600, progress: Progress = print
+) -> DeployResult:
+    """Deploy ``tag`` of ``image`` where the environment runs it."""
+    target = DeployTarget.of(aws, env, image)
+    sleep_time = 1.0 if aws.endpoint_url else 5.0  # the emulator answers at once
+    return roll_out(aws, target, tag, timeout=timeout, sleep_time=sleep_time, progress=progress)

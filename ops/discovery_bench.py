@@ -13,7 +13,7 @@ from typing import Any
 from ecs_discovery import Discovery, exporters_of, task_address
 
 from . import emulator
-from .platform import aws_client
+from .aws import AwsContext
 from .server import free_port
 
 
@@ -96,8 +96,8 @@ def run_benchmark(tasks: int = 1000, rounds: int = 3) -> list[Measure]:
     port = free_port()
     emulator.start_background(port)
     try:
-        env = emulator.client_env(port)
-        ecs, ec2 = aws_client("ecs", env), aws_client("ec2", env)
+        aws = AwsContext.from_environ(emulator.client_env(port))
+        ecs, ec2 = aws.client("ecs"), aws.client("ec2")
         populate(ecs, ec2, "bench", tasks)
         calls = count_calls(ecs)
         discovery = Discovery(["bench"], ecs)

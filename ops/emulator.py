@@ -387,7 +387,17 @@ def _patch_ecs_task_pages_and_zones() -> None:
     Task.__init__ = init_with_zone  # type: ignore[method-assign]
 
 
+def _patch_service_linked_role_names() -> None:
+    """`invoke bootstrap` looks up ECS's service-linked role by the name AWS gives it,
+    AWSServiceRoleForECS (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using-service-linked-roles.html);
+    moto derives AWSServiceRoleForecs from the service name."""
+    from moto.iam import models
+
+    models.SERVICE_NAME_CONVERSION.setdefault("ecs", "ECS")
+
+
 PATCHES: list[Callable[[], None]] = [
+    _patch_service_linked_role_names,
     _patch_route53_private_zones,
     _patch_application_autoscaling,
     _patch_ecs_service_fields,

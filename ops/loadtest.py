@@ -11,11 +11,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from . import REPO, OpsError
 from .ratelimit import Prediction, RateLimit, even_schedule, predict, tolerance
 from .tools import require
+
+if TYPE_CHECKING:
+    from .platform import Platform
 
 LOADTESTS = REPO / "loadtests"
 REPORTS = REPO / "reports"
@@ -220,14 +223,16 @@ def judge(limit: RateLimit, result: ProbeResult, duration: float, instances: int
     return Verdict(limit, expected, even, result, tolerance(expected))
 
 
-def deployed_target(settings: Any, service: str) -> tuple[str, int]:
+def deployed_target(platform: Platform, service: str) -> tuple[str, int]:
     """The service's public URL and the number of running Traefik tasks, from the layers'
     outputs and ECS: each Traefik task keeps its own buckets."""
-    from .deploy import service_outputs
-    from .platform import aws_client, outputs, terraform_environ
+    from .platform import outputs
 
-    target = service_outputs(settings, service)
-    traefik = outputs(settings, "02-traefik")["service_name"]
-    ecs = aws_client("ecs", terraform_environ(settings))
+    services = outputs(platform, "03-services")["services"]
+    if service not in services:
+        raise ValueError(f"unknown service {service!r}: 03-services runs {', '.join(sorted(services))}")
+    target = services[service]
+    traefik = outputs(platform, "02-traefik")["service_name"]
+    ecs = platform.aws.client("ecs")
     (described,) = ecs.describe_services(cluster=target["cluster_arn"], services=[traefik])["services"]
     return f"https://{target['host']}", max(int(described["runningCount"]), 1)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from . import OpsError
-from .terraform import INFRA, run_apart
+from .terraform import INFRA, common_settings, run_apart
 from .tools import require
 
 CONFIG_MODULE = INFRA / "04-observability" / "config"
@@ -24,7 +24,8 @@ DEFAULTS: dict[str, Any] = {
     "environment": "local",
     "region": "us-east-1",
     "alertmanager_host": "alertmanager.observability.local",
-    "runbook_url": "https://github.com/OWNER/platform/blob/main/docs/runbooks",
+    # As 04-observability derives it from common.tfvars.
+    "runbook_url": f"https://github.com/{common_settings()['github_repository']}/blob/main/docs/runbooks",
 }
 
 

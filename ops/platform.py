@@ -1,26 +1,44 @@
-"""Bring the platform up, plan, apply and destroy its layers, with progress and a summary."""
+"""Bring the platform up, plan, apply and destroy its layers, with progress and a summary.
+
+An environment is reached through a ``Platform``: the settings, the AWS context (the
+emulator, or the account of your credentials) and the state bucket named after that
+account. ``bootstrap`` makes what the layers need before their first apply and what one
+account shares between environments.
+"""
 
 from __future__ import annotations
 
 import os
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+import uuid
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 
 from . import OpsError, emulator
-from .terraform import ENVIRONMENTS, Layer, PlanSummary, backend_settings, cli_config, existing_layers
+from .aws import AwsContext
+from .terraform import (
+    ENVIRONMENTS,
+    Layer,
+    PlanSummary,
+    backend_settings,
+    cli_config,
+    common_settings,
+    environment_settings,
+    existing_layers,
+    state_bucket,
+)
 
 Progress = Callable[[str], None]
+GITHUB_OIDC_URL = "https://token.actions.githubusercontent.com"
 
 
-class MissingCredentials(OpsError):
-    """dev/prd need AWS credentials and none were found."""
+class StateBucketUnavailable(OpsError):
+    """The environment's state bucket is missing or not this account's."""
 
 
 @dataclass(frozen=True)
@@ -37,53 +55,89 @@ class Settings:
         mirror = os.environ.get("TF_PLUGIN_MIRROR") or config.get("plugin_mirror") or None
         return cls(env, mirror, int(config.get("emulator_port", emulator.DEFAULT_PORT)))
 
+    @property
+    def region(self) -> str:
+        return backend_settings(self.env)["region"]
 
-def terraform_environ(settings: Settings) -> dict[str, str]:
-    region = backend_settings(settings.env)["region"]
-    environ = {
-        "TF_IN_AUTOMATION": "1",
-        "TF_INPUT": "0",
-        "TF_CLI_CONFIG_FILE": str(cli_config(settings.plugin_mirror)),
-    }
-    if settings.env == "local":
-        return environ | emulator.client_env(settings.emulator_port, region)
-    if boto3.Session().get_credentials() is None:
-        raise MissingCredentials(
-            f"no AWS credentials for {settings.env}: set AWS_PROFILE, or AWS_ACCESS_KEY_ID and "
-            "AWS_SECRET_ACCESS_KEY (in GitHub Actions, aws-actions/configure-aws-credentials "
-            "with role-to-assume)"
-        )
-    return environ | {"AWS_REGION": region, "AWS_DEFAULT_REGION": region}
+    def aws(self) -> AwsContext:
+        """The emulator locally; dev and prd: the account of your credentials."""
+        if self.env == "local":
+            return AwsContext.from_environ(emulator.client_env(self.emulator_port, self.region))
+        return AwsContext.for_aws(self.region, self.env)
 
 
-def aws_client(service: str, environ: Mapping[str, str], **options: Any) -> Any:
-    """A boto3 client for the environment ``terraform_environ`` (or ``emulator.client_env``)
-    describes: the emulator's endpoint and keys locally, the default credential chain on AWS."""
-    return boto3.client(
-        service,
-        region_name=environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION"),
-        endpoint_url=environ.get("AWS_ENDPOINT_URL"),
-        aws_access_key_id=environ.get("AWS_ACCESS_KEY_ID"),
-        aws_secret_access_key=environ.get("AWS_SECRET_ACCESS_KEY"),
-        **options,
-    )
+@dataclass(frozen=True)
+class Platform:
+    """An environment reached with one AWS context (by default the settings' own)."""
 
+    settings: Settings
+    aws: AwsContext
+    bucket: str
 
-def ensure_state_bucket(settings: Settings, environ: dict[str, str]) -> bool:
-    """Create the environment's state bucket (versioned, encrypted, private); True if created."""
-    backend = backend_settings(settings.env)
-    s3 = aws_client("s3", environ)
-    bucket = backend["bucket"]
-    try:
-        s3.head_bucket(Bucket=bucket)
-        return False
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] not in ("404", "NoSuchBucket"):
+    @classmethod
+    def connect(cls, settings: Settings, aws: AwsContext | None = None) -> Platform:
+        aws = aws or settings.aws()
+        return cls(settings, aws, state_bucket(settings.env, aws.account_id()))
+
+    @property
+    def env(self) -> str:
+        return self.settings.env
+
+    def terraform_environ(self) -> dict[str, str]:
+        return {
+            "TF_IN_AUTOMATION": "1",
+            "TF_INPUT": "0",
+            "TF_CLI_CONFIG_FILE": str(cli_config(self.settings.plugin_mirror)),
+            **self.aws.environ(),
+        }
+
+    def layer(self, name: str) -> Layer:
+        return Layer(name, self.env, self.terraform_environ(), self.bucket)
+
+    def require_state_bucket(self) -> None:
+        """One line that says what to run when the bucket is missing or not readable."""
+        try:
+            self.aws.client("s3").head_bucket(Bucket=self.bucket)
+        except ClientError as exc:
+            code = exc.response["Error"]["Code"]
+            if code in ("404", "NoSuchBucket"):
+                raise StateBucketUnavailable(
+                    f"the state bucket {self.bucket} of {self.env} does not exist yet: "
+                    f"run `invoke bootstrap --env {self.env}` once"
+                ) from None
+            if code in ("403", "AccessDenied"):
+                raise StateBucketUnavailable(
+                    f"the state bucket {self.bucket} answers 403: your credentials may not read it "
+                    "(s3:ListBucket), or they are another account's than the one in its name"
+                ) from None
             raise
-    extra = {} if backend["region"] == "us-east-1" else {
-        "CreateBucketConfiguration": {"LocationConstraint": backend["region"]}
-    }  # fmt: skip
-    s3.create_bucket(Bucket=bucket, **extra)
+
+
+@dataclass(frozen=True)
+class BootstrapStep:
+    what: str
+    name: str
+    created: bool
+    detail: str = ""
+
+
+def _state_bucket(platform: Platform) -> BootstrapStep:
+    """The environment's state bucket: versioned, encrypted, private."""
+    s3 = platform.aws.client("s3")
+    bucket = platform.bucket
+    try:
+        platform.require_state_bucket()
+        return BootstrapStep("state bucket", bucket, created=False)
+    except StateBucketUnavailable:
+        pass
+    region = platform.aws.region
+    extra = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    try:
+        s3.create_bucket(Bucket=bucket, **extra)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "BucketAlreadyExists":
+            raise StateBucketUnavailable(f"the bucket name {bucket} is another account's") from None
+        raise
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     s3.put_bucket_encryption(
         Bucket=bucket,
@@ -100,7 +154,72 @@ def ensure_state_bucket(settings: Settings, environ: dict[str, str]) -> bool:
             "RestrictPublicBuckets": True,
         },
     )
-    return True
+    return BootstrapStep("state bucket", bucket, created=True)
+
+
+def _github_oidc_provider(platform: Platform) -> BootstrapStep | None:
+    """GitHub's OIDC provider exists once per account, whatever the number of environments in it
+    (a second CreateOpenIDConnectProvider fails with EntityAlreadyExists). IAM trusts GitHub's
+    certificate authority itself, so no thumbprint is pinned."""
+    if not common_settings().get("github_repository"):
+        return None
+    iam = platform.aws.client("iam")
+    host = GITHUB_OIDC_URL.removeprefix("https://")
+    for provider in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]:
+        if provider["Arn"].endswith(f"oidc-provider/{host}"):
+            return BootstrapStep("GitHub OIDC provider", provider["Arn"], created=False)
+    arn = iam.create_open_id_connect_provider(
+        Url=GITHUB_OIDC_URL, ClientIDList=["sts.amazonaws.com"], ThumbprintList=[]
+    )["OpenIDConnectProviderArn"]
+    return BootstrapStep("GitHub OIDC provider", arn, created=True)
+
+
+def _ecs_service_linked_role(platform: Platform) -> BootstrapStep:
+    """ECS's service-linked role: a new account has none until the console makes it, and the
+    first CreateService of an awsvpc service fails without it
+    (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using-service-linked-roles.html)."""
+    iam = platform.aws.client("iam")
+    name = "AWSServiceRoleForECS"
+    try:
+        return BootstrapStep("ECS service-linked role", iam.get_role(RoleName=name)["Role"]["Arn"], False)
+    except iam.exceptions.NoSuchEntityException:
+        role = iam.create_service_linked_role(AWSServiceName="ecs.amazonaws.com")["Role"]
+        return BootstrapStep("ECS service-linked role", role["Arn"], created=True)
+
+
+def _public_zone(platform: Platform) -> BootstrapStep | None:
+    """The public zone of the domain, where 01-base takes an existing one (docs/adr/0009); its
+    name servers are what the parent zone or the registrar must delegate to."""
+    tfvars = environment_settings(platform.env)
+    if tfvars.get("create_public_zone"):
+        return None
+    domain = str(tfvars["domain_name"]).rstrip(".")
+    route53 = platform.aws.client("route53")
+    zones = route53.list_hosted_zones_by_name(DNSName=domain)["HostedZones"]
+    zone = next((z for z in zones if z["Name"] == f"{domain}." and not z["Config"]["PrivateZone"]), None)
+    created = zone is None
+    if zone is None:
+        zone = route53.create_hosted_zone(
+            Name=domain,
+            CallerReference=f"platform-bootstrap-{uuid.uuid4()}",
+            HostedZoneConfig={
+                "Comment": f"Public names of the {platform.env} platform",
+                "PrivateZone": False,
+            },
+        )["HostedZone"]
+    servers = route53.get_hosted_zone(Id=zone["Id"])["DelegationSet"]["NameServers"]
+    return BootstrapStep("public zone", domain, created, "delegate to: " + " ".join(servers))
+
+
+def bootstrap(platform: Platform, progress: Progress = print) -> list[BootstrapStep]:
+    """What the layers need before their first apply, each made once and left alone after."""
+    steps = []
+    for step in (_state_bucket, _github_oidc_provider, _ecs_service_linked_role, _public_zone):
+        done = step(platform)
+        if done is not None:
+            progress(f"[bootstrap] {done.what} {done.name}: {'created' if done.created else 'exists'}")
+            steps.append(done)
+    return steps
 
 
 @dataclass
@@ -140,30 +259,36 @@ def _timed(progress: Progress, label: str, step: Callable[[], Any]) -> Any:
     return result
 
 
-def apply_layers(settings: Settings, layers: Iterable[str], progress: Progress = print) -> list[LayerResult]:
-    environ = terraform_environ(settings)
-    if ensure_state_bucket(settings, environ):
-        progress(f"created state bucket {backend_settings(settings.env)['bucket']}")
+def apply_layers(platform: Platform, layers: Iterable[str], progress: Progress = print) -> list[LayerResult]:
+    """Apply the layers in order. On AWS, right after 01-base (which makes the registries),
+    the images never pushed yet are built and pushed, so the next layers can run them."""
+    from .build import push_first_images
+
+    platform.require_state_bucket()
     results = []
     for name in layers:
         started = time.monotonic()
-        layer = Layer(name, settings.env, environ)
+        layer = platform.layer(name)
         _timed(progress, f"{name} init", layer.init)
         _timed(progress, f"{name} apply", layer.apply)
+        if name == "01-base" and platform.env != "local":  # local tasks run this checkout (decision 11)
+            pushed = _timed(progress, "first images", lambda: push_first_images(platform))
+            if pushed:
+                progress(f"[first images] pushed {', '.join(pushed)} (tag bootstrap)")
         results.append(LayerResult(name, layer.resource_count(), time.monotonic() - started, layer.outputs()))
     return results
 
 
-def destroy_layers(settings: Settings, layers: Iterable[str], progress: Progress = print) -> None:
-    environ = terraform_environ(settings)
+def destroy_layers(platform: Platform, layers: Iterable[str], progress: Progress = print) -> None:
+    platform.require_state_bucket()
     for name in reversed(list(layers)):
-        layer = Layer(name, settings.env, environ)
+        layer = platform.layer(name)
         _timed(progress, f"{name} init", layer.init)
         _timed(progress, f"{name} destroy", layer.destroy)
 
 
 def plan_layers(
-    settings: Settings,
+    platform: Platform,
     layers: Iterable[str],
     *,
     parallel: bool = True,
@@ -172,13 +297,11 @@ def plan_layers(
 ) -> list[PlanSummary]:
     """Plan each layer (in parallel threads by default: each plan waits on its own terraform);
     ``with_text`` keeps the human-readable plan, for the pull-request comment."""
-    environ = terraform_environ(settings)
-    if settings.env == "local":  # a fresh emulator can be planned against; AWS state buckets exist
-        ensure_state_bucket(settings, environ)
+    platform.require_state_bucket()
 
     def plan(name: str) -> PlanSummary:
         started = time.monotonic()
-        layer = Layer(name, settings.env, environ)
+        layer = platform.layer(name)
         layer.init()
         summary = layer.plan(with_text=with_text)
         summary.seconds = time.monotonic() - started
@@ -193,13 +316,15 @@ def plan_layers(
 
 
 def up(settings: Settings, progress: Progress = print) -> list[LayerResult]:
-    """Start the emulator if needed (local only) and apply every layer in order."""
+    """Start the emulator if needed (local only), bootstrap, and apply every layer in order."""
     if settings.env == "local" and emulator.start_background(settings.emulator_port):
         progress(f"started the emulator on {emulator.endpoint(settings.emulator_port)}")
-    return apply_layers(settings, existing_layers(), progress)
+    platform = Platform.connect(settings)
+    bootstrap(platform, progress)
+    return apply_layers(platform, existing_layers(), progress)
 
 
-def outputs(settings: Settings, layer: str) -> dict[str, Any]:
-    target = Layer(layer, settings.env, terraform_environ(settings))
+def outputs(platform: Platform, layer: str) -> dict[str, Any]:
+    target = platform.layer(layer)
     target.init()
     return target.outputs()

@@ -1,8 +1,9 @@
 """The one place that runs Terraform (through python-terraform), so it can be replaced here alone.
 
 A layer is a Terraform root under infra/; an environment is a tfvars file and an S3
-backend config under infra/environments/. Everything else (emulator, credentials,
-provider mirror) reaches Terraform through environment variables.
+backend config under infra/environments/ (with common.tfvars, shared by every environment).
+Each Terraform process gets its environment explicitly: the AWS context (emulator or
+account), the CLI config with the provider mirror; the tasks' own environment is left alone.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ ENVIRONMENTS_DIR = INFRA / "environments"
 LAYERS = ("01-base", "02-traefik", "03-services", "04-observability")
 ENVIRONMENTS = ("local", "dev", "prd")
 DATA = REPO / ".data"
+COMMON_TFVARS = ENVIRONMENTS_DIR / "common.tfvars"
 
 
 class TerraformError(OpsError):
@@ -37,12 +39,29 @@ def existing_layers() -> list[str]:
 
 
 def backend_settings(env: str) -> dict[str, str]:
-    """The simple ``key = value`` pairs of infra/environments/<env>.s3.tfbackend."""
+    """The simple ``key = value`` pairs of infra/environments/<env>.s3.tfbackend; ``bucket`` is
+    a template with ``{account_id}`` (state_bucket fills it in)."""
     path = ENVIRONMENTS_DIR / f"{env}.s3.tfbackend"
     if not path.exists():
         raise ValueError(f"unknown environment {env!r}: {path.relative_to(REPO)} does not exist")
     pairs = re.findall(r'^\s*(\w+)\s*=\s*"?([^"\n]*?)"?\s*$', path.read_text(), flags=re.MULTILINE)
     return dict(pairs)
+
+
+def state_bucket(env: str, account_id: str) -> str:
+    """The environment's state bucket: bucket names are global, so the name carries the account
+    (docs/adr/0011)."""
+    return backend_settings(env)["bucket"].format(account_id=account_id)
+
+
+def common_settings() -> dict[str, Any]:
+    """infra/environments/common.tfvars: what every environment shares (repository, images)."""
+    return parse_hcl(COMMON_TFVARS.read_text())
+
+
+def environment_settings(env: str) -> dict[str, Any]:
+    """infra/environments/<env>.tfvars as Terraform reads it."""
+    return parse_hcl((ENVIRONMENTS_DIR / f"{env}.tfvars").read_text())
 
 
 def cli_config(plugin_mirror: str | None, directory: Path = DATA) -> Path:
@@ -146,12 +165,13 @@ def summarize_plan(layer: str, plan: dict[str, Any]) -> PlanSummary:
 
 
 class Layer:
-    """One Terraform root in one environment."""
+    """One Terraform root in one environment, run with an explicit environment (``environ``:
+    the AWS context's variables and the CLI config) and state bucket."""
 
-    def __init__(self, name: str, env: str, environ: dict[str, str]) -> None:
+    def __init__(self, name: str, env: str, environ: dict[str, str], bucket: str) -> None:
         if name not in LAYERS:
             raise ValueError(f"unknown layer {name!r}: choose one of {', '.join(LAYERS)}")
-        self.name, self.env, self.environ = name, env, environ
+        self.name, self.env, self.environ, self.bucket = name, env, environ, bucket
         self.path = INFRA / name
         self.backend = backend_settings(env)
         self._tf = Terraform(working_dir=str(self.path), terraform_bin_path=require("terraform"))
@@ -159,8 +179,8 @@ class Layer:
     @property
     def var_args(self) -> dict[str, Any]:
         return {
-            "var_file": [str(ENVIRONMENTS_DIR / f"{self.env}.tfvars")],
-            "var": {"state_bucket": self.backend["bucket"]},
+            "var_file": [str(COMMON_TFVARS), str(ENVIRONMENTS_DIR / f"{self.env}.tfvars")],
+            "var": [f"state_bucket={self.bucket}"],
         }
 
     @property
@@ -168,21 +188,29 @@ class Layer:
         return self.path / ".terraform" / f"{self.env}.tfplan"
 
     def _run(self, command: str, *args: str, ok_codes: tuple[int, ...] = (0,), **options: Any) -> str:
-        os.environ.update(self.environ)  # python-terraform passes the process environment
-        code, out, err = self._tf.cmd(command, *args, no_color=IsFlagged, **options)
-        if code not in ok_codes:
-            raise TerraformError(f"terraform {command} failed in {self.name} ({self.env}):\n{err or out}")
-        return str(out)
+        # python-terraform spells the command; the process gets this layer's environment only.
+        argv = self._tf.generate_cmd_string(command, *args, no_color=IsFlagged, **options)
+        result = subprocess.run(
+            argv,
+            cwd=self.path,
+            env={**os.environ, **self.environ},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode not in ok_codes:
+            raise TerraformError(
+                f"terraform {command} failed in {self.name} ({self.env}):\n{result.stderr or result.stdout}"
+            )
+        return result.stdout
 
     def init(self) -> None:
+        backend = {**self.backend, "bucket": self.bucket, "key": f"{self.name}/terraform.tfstate"}
         self._run(
             "init",
             input=False,
             reconfigure=IsFlagged,
-            backend_config=[
-                str(ENVIRONMENTS_DIR / f"{self.env}.s3.tfbackend"),
-                f"key={self.name}/terraform.tfstate",
-            ],
+            backend_config=[f"{key}={value}" for key, value in backend.items()],
         )
 
     def plan(self, *, destroy: bool = False, with_text: bool = False) -> PlanSummary:

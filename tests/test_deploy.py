@@ -6,44 +6,42 @@ The emulator runs in this process so a test can make the next revision's tasks f
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 
-from ops import emulator
-from ops.deploy import DeployFailed, DeployTarget, roll_out
+from ops import OpsError, emulator
+from ops.aws import AwsContext
+from ops.deploy import DeployFailed, DeployTarget, deploy, roll_out
 from ops.server import free_port
-
-REGION = "us-east-1"
-REPOSITORY = "123456789012.dkr.ecr.us-east-1.amazonaws.com/local/api-comments"
 
 
 @pytest.fixture(scope="module")
-def in_process_emulator() -> Iterator[str]:
+def in_process_emulator() -> Iterator[AwsContext]:
     port = free_port()
     server = emulator.start_in_process(port)
-    yield emulator.endpoint(port)
+    yield AwsContext.from_environ(emulator.client_env(port))
     server.stop()
 
 
 @pytest.fixture
-def aws(in_process_emulator: str, monkeypatch: pytest.MonkeyPatch) -> Any:
-    for name, value in emulator.client_env().items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", in_process_emulator)
+def aws(in_process_emulator: AwsContext, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.delenv("MOTO_ECS_SERVICE_FAILED_TASKS", raising=False)
-    return lambda service: boto3.client(service, region_name=REGION)
+    return in_process_emulator.client
 
 
 def running_service(aws: Any, name: str) -> DeployTarget:
-    """A cluster with a service running revision 1 of `<name>` (image tag `good`), as Terraform leaves it."""
+    """A cluster with a service running revision 1 of `<name>` (image tag `good`), as the layers
+    leave it: its repository (01-base), its tag parameter and where it runs (the layer)."""
+    repository = aws("ecr").create_repository(repositoryName=f"local/{name}")["repository"]["repositoryUri"]
     ecs = aws("ecs")
     cluster = ecs.create_cluster(clusterName=f"{name}-cluster")["cluster"]["clusterArn"]
     revision = ecs.register_task_definition(
         family=name, requiresCompatibilities=["FARGATE"], networkMode="awsvpc", cpu="256", memory="512",
-        containerDefinitions=[{"name": "app", "image": f"{REPOSITORY}:good", "essential": True}],
+        containerDefinitions=[{"name": "app", "image": f"{repository}:good", "essential": True}],
+        tags=[{"key": "Service", "value": name}],
     )["taskDefinition"]["taskDefinitionArn"]  # fmt: skip
     subnet = aws("ec2").describe_subnets()["Subnets"][0]
     group = aws("ec2").describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [subnet["VpcId"]]}])
@@ -53,7 +51,9 @@ def running_service(aws: Any, name: str) -> DeployTarget:
         networkConfiguration={"awsvpcConfiguration": {**network, "assignPublicIp": "DISABLED"}},
     )  # fmt: skip
     aws("ssm").put_parameter(Name=f"/local/{name}/image-tag", Value="good", Type="String")
-    return DeployTarget(cluster, name, "app", REPOSITORY, f"/local/{name}/image-tag")
+    where = {"cluster_arn": cluster, "service_name": name, "container_name": "app"}
+    aws("ssm").put_parameter(Name=f"/local/{name}/deployment", Value=json.dumps(where), Type="String")
+    return DeployTarget(cluster, name, "app", repository, f"/local/{name}/image-tag")
 
 
 def service_revision(aws: Any, target: DeployTarget) -> str:
@@ -69,14 +69,25 @@ def revision_status(aws: Any, family_revision: str) -> str:
     )
 
 
-def test_deploy_registers_an_image_only_revision_and_records_the_tag(aws: Any) -> None:
+def test_deploy_finds_the_service_from_ssm_and_reads_no_state(
+    in_process_emulator: AwsContext, aws: Any
+) -> None:
+    target = running_service(aws, "deploy-where")
+    assert DeployTarget.of(in_process_emulator, "local", "deploy-where") == target
+    with pytest.raises(OpsError, match=r"^nothing does not run in local yet \(/local/nothing/deployment"):
+        deploy(in_process_emulator, "local", "nothing", "v2")
+
+
+def test_deploy_registers_an_image_only_revision_and_records_the_tag(
+    in_process_emulator: AwsContext, aws: Any
+) -> None:
     target = running_service(aws, "deploy-ok")
-    result = roll_out(target, "v2", region=REGION, timeout=30, sleep_time=0.1)
+    result = roll_out(in_process_emulator, target, "v2", timeout=30, sleep_time=0.1, progress=lambda _: None)
 
     assert (result.previous_revision, result.revision) == ("deploy-ok:1", "deploy-ok:2")
     assert service_revision(aws, target) == "deploy-ok:2"
     new = aws("ecs").describe_task_definition(taskDefinition="deploy-ok:2")["taskDefinition"]
-    assert [c["image"] for c in new["containerDefinitions"]] == [f"{REPOSITORY}:v2"]
+    assert [c["image"] for c in new["containerDefinitions"]] == [f"{target.repository_url}:v2"]
     assert (new["cpu"], new["memory"], new["networkMode"]) == ("256", "512", "awsvpc")
     assert revision_status(aws, "deploy-ok:1") == "ACTIVE", "Terraform's revision is never deregistered"
     assert aws("ssm").get_parameter(Name=target.image_tag_parameter)["Parameter"]["Value"] == "v2"
@@ -89,13 +100,13 @@ def test_deploy_registers_an_image_only_revision_and_records_the_tag(aws: Any) -
 
 
 def test_failed_deploy_rolls_back_and_keeps_the_recorded_tag(
-    aws: Any, monkeypatch: pytest.MonkeyPatch
+    in_process_emulator: AwsContext, aws: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     target = running_service(aws, "deploy-bad")
     monkeypatch.setenv("MOTO_ECS_SERVICE_FAILED_TASKS", "2")  # the new image's tasks will not start
 
     with pytest.raises(DeployFailed, match=r"^deploy-bad: .*:broken failed .*; rolled back to deploy-bad:1$"):
-        roll_out(target, "broken", region=REGION, timeout=30, sleep_time=0.1)
+        roll_out(in_process_emulator, target, "broken", timeout=30, sleep_time=0.1, progress=lambda _: None)
 
     assert service_revision(aws, target) == "deploy-bad:1"
     assert revision_status(aws, "deploy-bad:1") == "ACTIVE"

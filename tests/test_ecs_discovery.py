@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import resource
+import signal
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -15,8 +21,8 @@ from botocore.config import Config
 from ecs_discovery import RETRIES, Discovery, run, write_if_changed
 
 from ops import emulator
+from ops.aws import AwsContext
 from ops.discovery_bench import count_calls, populate
-from ops.platform import aws_client
 
 LABELS = {"PROMETHEUS_EXPORTER_PORT": "8000"}
 # pragma: allowlist nextline secret (dummy keys for an unreachable port and a stand-in server)
@@ -25,8 +31,8 @@ DUMMY_CREDENTIALS = {"region_name": "us-east-1", "aws_access_key_id": "x", "aws_
 
 @pytest.fixture(scope="module")
 def aws(emulator_port: int) -> dict[str, Any]:
-    env = emulator.client_env(emulator_port)
-    ecs, ec2 = aws_client("ecs", env, config=RETRIES), aws_client("ec2", env)
+    aws = AwsContext.from_environ(emulator.client_env(emulator_port))
+    ecs, ec2 = aws.client("ecs", config=RETRIES), aws.client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
     ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.1.0.0/20", AvailabilityZone="us-east-1b")["Subnet"]
@@ -174,3 +180,49 @@ def test_throttling_is_retried_with_backoff(throttling_ecs: str) -> None:
     ecs = boto3.client("ecs", endpoint_url=throttling_ecs, config=RETRIES, **DUMMY_CREDENTIALS)
     assert Discovery(["c"], ecs).refresh() == []
     assert ThrottlingECS.calls == ["ListTasks", "ListTasks", "ListTasks"]
+
+
+def test_a_failed_write_is_logged_and_retried_and_keeps_the_last_good_file(
+    aws: dict[str, Any], emulator_port: int, tmp_path: Path
+) -> None:
+    """The sidecar as a real process whose writes really fail (a file-size limit: EFBIG, as a
+    full or unwritable volume would): it logs, keeps the last good file, skips the heartbeat,
+    keeps running and succeeds once writes work again."""
+    ecs = aws["ecs"]
+    ecs.create_cluster(clusterName="unwritable")
+    start(aws, "unwritable", definition(ecs, "api", ("api", LABELS)), count=3)
+    output, heartbeat = tmp_path / "targets" / "ecs.json", tmp_path / "heartbeat"
+    write_if_changed(output, [])  # the last good file: 3 bytes
+    environ = {**os.environ, **emulator.client_env(emulator_port), "ECS_CLUSTER": "unwritable",
+               "OUTPUT_FILE": str(output), "HEARTBEAT_FILE": str(heartbeat),
+               "INTERVAL_SECONDS": "0.2"}  # fmt: skip
+
+    def small_files() -> None:  # in the child: files of at most 64 bytes, EFBIG beyond
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64, 64))
+
+    lines: list[str] = []  # a pipe, not a file: the size limit would cut a log file too
+    sidecar = subprocess.Popen([sys.executable, "-c", "import ecs_discovery; ecs_discovery.main()"],
+                               env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               preexec_fn=small_files)  # fmt: skip
+    assert sidecar.stdout is not None
+    reader = threading.Thread(target=lambda: lines.extend(sidecar.stdout or []), daemon=True)
+    reader.start()
+    try:
+        deadline = time.monotonic() + 20
+        while "".join(lines).count("refresh failed") < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert sidecar.poll() is None, "".join(lines)  # never an exit
+    finally:
+        sidecar.terminate()
+        sidecar.wait(timeout=10)
+        reader.join(timeout=5)
+    text = "".join(lines)
+    assert text.count("refresh failed") >= 2, text  # logged, and retried
+    assert "File too large" in text
+    assert output.read_text() == "[]\n"
+    assert not heartbeat.exists()
+    assert [p.name for p in output.parent.iterdir()] == ["ecs.json"]  # no temporary file left behind
+    run(Discovery(["unwritable"], ecs), output, 0, heartbeat=heartbeat, once=True)  # writable again
+    assert len(json.loads(output.read_text())) == 3
+    assert heartbeat.exists()

@@ -85,7 +85,7 @@ def test_every_alert_is_documented_and_links_an_existing_runbook_section(rendere
         assert labels["service"]
         url = annotations["runbook_url"]
         page, _, anchor = url.removeprefix(
-            "https://github.com/OWNER/platform/blob/main/docs/runbooks/"
+            "https://github.com/acme/platform/blob/main/docs/runbooks/"
         ).partition("#")
         runbook = RUNBOOKS / page
         assert runbook.exists(), url

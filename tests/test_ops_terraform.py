@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-from ops.platform import LayerResult, MissingCredentials, Settings, terraform_environ, useful_outputs
-from ops.terraform import backend_settings, cli_config, summarize_plan
+from ops.aws import MissingCredentials
+from ops.platform import LayerResult, Platform, Settings, useful_outputs
+from ops.terraform import backend_settings, cli_config, state_bucket, summarize_plan
 
 
 def change(address: str, *actions: str) -> dict[str, object]:
@@ -43,13 +45,19 @@ def test_empty_plan_has_no_changes() -> None:
 
 def test_backend_settings_read_the_environment_file() -> None:
     assert backend_settings("local") == {
-        "bucket": "platform-tfstate-local",
+        "bucket": "platform-tfstate-{account_id}-local",
         "region": "us-east-1",
         "encrypt": "true",
         "use_lockfile": "true",
     }
     with pytest.raises(ValueError, match="unknown environment 'staging'"):
         backend_settings("staging")
+
+
+def test_state_buckets_are_named_after_the_account_and_environment() -> None:
+    """Bucket names are global: a name without the account is probably someone else's."""
+    assert state_bucket("dev", "210987654321") == "platform-tfstate-210987654321-dev"
+    assert state_bucket("prd", "210987654321") != state_bucket("prd", "123456789012")
 
 
 def test_useful_outputs_are_addresses_names_and_secrets_with_maps_flattened() -> None:
@@ -117,12 +125,15 @@ def test_aws_environment_without_credentials_says_what_to_set(
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     with pytest.raises(MissingCredentials, match=r"^no AWS credentials for dev: set AWS_PROFILE"):
-        terraform_environ(Settings(env="dev"))
+        Settings(env="dev").aws()
 
 
-def test_local_environment_points_every_client_at_the_emulator() -> None:
-    environ = terraform_environ(Settings(env="local", emulator_port=4777))
+def test_local_environment_points_terraform_at_the_emulator_without_touching_this_process() -> None:
+    settings = Settings(env="local", emulator_port=4777)
+    before = dict(os.environ)
+    environ = Platform(settings, settings.aws(), "bucket").terraform_environ()
     assert environ["AWS_ENDPOINT_URL"] == "http://127.0.0.1:4777"
     assert environ["AWS_ACCESS_KEY_ID"] == "test"
     assert environ["TF_IN_AUTOMATION"] == "1"
     assert Path(environ["TF_CLI_CONFIG_FILE"]).exists()
+    assert dict(os.environ) == before

@@ -81,8 +81,34 @@ def test_aws_jobs_run_one_at_a_time_per_environment_with_oidc() -> None:
     }
     for name in ("apply.yml", "deploy.yml"):
         jobs = load(name)["jobs"]
-        assert jobs["prd"]["needs"] == "dev"  # prd only after dev, and behind its environment's approval
+        needs = jobs["prd"]["needs"]
+        assert "dev" in ([needs] if isinstance(needs, str) else needs)  # prd after dev, and its approval
         assert jobs["prd"]["with"]["environment"] == "prd"
+
+
+def test_the_region_comes_from_the_environment_files_not_from_a_secret() -> None:
+    """plan.yml runs in no GitHub environment, so it has no environment secret to read."""
+    for name, path in WORKFLOWS.items():
+        text = path.read_text()
+        assert "secrets.AWS_REGION" not in text, name
+        for step in steps(load(name)):
+            if "aws-actions/configure-aws-credentials" in step.get("uses", ""):
+                assert step["with"]["aws-region"] == "${{ steps.settings.outputs.region }}", name
+                (settings,) = [s for s in steps(load(name)) if s.get("id") == "settings"]
+                assert settings["run"].startswith("invoke region --env ")
+
+
+def test_every_image_built_here_is_deployed_by_the_deploy_workflow() -> None:
+    deploy = load("deploy.yml")
+    (changes,) = [s["run"] for s in deploy["jobs"]["changes"]["steps"] if s.get("id") == "images"]
+    assert changes.startswith("invoke images --changed-from ")
+    assert True not in deploy or "paths" not in (deploy[True].get("push") or {})  # every image's directory
+    (job,) = load("deploy-environment.yml")["jobs"].values()
+    assert job["strategy"]["matrix"]["image"] == "${{ fromJSON(inputs.images) }}"
+    assert "matrix.image" in job["concurrency"]["group"]
+    runs = [step["run"] for step in job["steps"] if "run" in step]
+    assert 'invoke build "$IMAGE" --push --env "$ENVIRONMENT"' in runs
+    assert 'invoke deploy "$IMAGE" --env "$ENVIRONMENT"' in runs
 
 
 def test_the_plan_workflow_comments_on_the_pull_request() -> None:

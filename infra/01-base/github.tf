@@ -5,26 +5,24 @@
 # - deploy: the same environment (deploy.yml), limited to pushing images and rolling out.
 
 locals {
-  github_enabled = var.github.repository != ""
+  github_enabled = var.github_repository != ""
   github_subjects = {
-    plan   = "repo:${var.github.repository}:pull_request"
-    apply  = "repo:${var.github.repository}:environment:${var.environment}"
-    deploy = "repo:${var.github.repository}:environment:${var.environment}"
+    plan   = "repo:${var.github_repository}:pull_request"
+    apply  = "repo:${var.github_repository}:environment:${var.environment}"
+    deploy = "repo:${var.github_repository}:environment:${var.environment}"
   }
-  github_oidc_arn = local.github_enabled ? (var.github.create_oidc_provider
-    ? aws_iam_openid_connect_provider.github[0].arn
-  : "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:oidc-provider/token.actions.githubusercontent.com") : null
   account_arn_prefix = "arn:${data.aws_partition.current.partition}"
+  account_id         = data.aws_caller_identity.current.account_id
 }
 
 data "aws_partition" "current" {}
 
-resource "aws_iam_openid_connect_provider" "github" {
-  count = local.github_enabled && var.github.create_oidc_provider ? 1 : 0
+# One provider per account, shared by every environment in it: `invoke bootstrap` makes it,
+# so a second environment in the same account does not fail with EntityAlreadyExists.
+data "aws_iam_openid_connect_provider" "github" {
+  count = local.github_enabled ? 1 : 0
 
-  url             = "https://token.actions.githubusercontent.com"
-  client_id_list  = ["sts.amazonaws.com"]
-  thumbprint_list = ["6938fd4d98bab03faadb97b34396831e3780aea1", "1c58a3a8518e8759bf075b76b750d4f2df264fcd"]
+  url = "https://token.actions.githubusercontent.com"
 }
 
 data "aws_iam_policy_document" "github_trust" {
@@ -35,7 +33,7 @@ data "aws_iam_policy_document" "github_trust" {
     actions = ["sts:AssumeRoleWithWebIdentity"]
     principals {
       type        = "Federated"
-      identifiers = [local.github_oidc_arn]
+      identifiers = [data.aws_iam_openid_connect_provider.github[0].arn]
     }
     condition {
       test     = "StringEquals"
@@ -54,7 +52,7 @@ resource "aws_iam_role" "github" {
   for_each = data.aws_iam_policy_document.github_trust
 
   name                 = "${var.environment}-github-${each.key}"
-  description          = "GitHub Actions (${var.github.repository}) ${each.key} in ${var.environment}, through OIDC."
+  description          = "GitHub Actions (${var.github_repository}) ${each.key} in ${var.environment}, through OIDC."
   assume_role_policy   = each.value.json
   max_session_duration = 3600
 }
@@ -78,6 +76,7 @@ resource "aws_iam_role_policy_attachment" "github_apply_admin" {
 }
 
 data "aws_iam_policy_document" "github_plan" {
+  #checkov:skip=CKV_AWS_356:secretsmanager:GetRandomPassword has no resource-level permissions
   count = local.github_enabled ? 1 : 0
 
   statement {
@@ -86,10 +85,25 @@ data "aws_iam_policy_document" "github_plan" {
     resources = ["${local.account_arn_prefix}:s3:::${var.state_bucket}/*.tflock"]
   }
 
+  # Terraform opens ephemeral resources during plan as well as apply (the generated
+  # passwords of 02, 03 and 04); nothing is stored by this call.
+  statement {
+    sid       = "OpenEphemeralPasswords"
+    actions   = ["secretsmanager:GetRandomPassword"]
+    resources = ["*"]
+  }
+
+  # Not in ReadOnlyAccess: the provider refreshes the tags of every scalable target.
+  statement {
+    sid       = "ReadScalingTags"
+    actions   = ["application-autoscaling:ListTagsForResource"]
+    resources = ["arn:${data.aws_partition.current.partition}:application-autoscaling:${var.aws_region}:${local.account_id}:scalable-target/*"]
+  }
+
   statement {
     sid       = "ReadSecretsTheLayersRead"
     actions   = ["secretsmanager:GetSecretValue"]
-    resources = ["${local.account_arn_prefix}:secretsmanager:${var.aws_region}:${data.aws_caller_identity.current.account_id}:secret:${var.environment}/*"]
+    resources = ["${local.account_arn_prefix}:secretsmanager:${var.aws_region}:${local.account_id}:secret:${var.environment}/*"]
   }
 }
 
@@ -101,6 +115,8 @@ resource "aws_iam_role_policy" "github_plan" {
   policy = data.aws_iam_policy_document.github_plan[0].json
 }
 
+# What every rollout does; each deployable service's own layer adds passing its roles and
+# updating its service (modules/ecs-service `deploy_role_name`, 04-observability).
 data "aws_iam_policy_document" "github_deploy" {
   #checkov:skip=CKV_AWS_356:ecr:GetAuthorizationToken and the ECS task-definition actions have no resource-level permissions
   count = local.github_enabled ? 1 : 0
@@ -117,11 +133,13 @@ data "aws_iam_policy_document" "github_deploy" {
       "ecr:BatchCheckLayerAvailability",
       "ecr:BatchGetImage",
       "ecr:CompleteLayerUpload",
+      "ecr:DescribeImages",
+      "ecr:DescribeRepositories",
       "ecr:InitiateLayerUpload",
       "ecr:PutImage",
       "ecr:UploadLayerPart",
     ]
-    resources = ["${local.account_arn_prefix}:ecr:${var.aws_region}:${data.aws_caller_identity.current.account_id}:repository/${var.environment}/*"]
+    resources = [for repository in aws_ecr_repository.this : repository.arn]
   }
 
   statement {
@@ -135,10 +153,18 @@ data "aws_iam_policy_document" "github_deploy" {
     resources = ["*"]
   }
 
+  # ecs-deploy registers a revision with the tags of the one it copies, and ECS then also
+  # authorises ecs:TagResource; only on that create call, never on existing resources
+  # (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/supported-iam-actions-tagging.html).
   statement {
-    sid       = "RollOut"
-    actions   = ["ecs:DescribeServices", "ecs:UpdateService"]
-    resources = ["${local.account_arn_prefix}:ecs:${var.aws_region}:${data.aws_caller_identity.current.account_id}:service/${local.name}/*"]
+    sid       = "TagNewRevisions"
+    actions   = ["ecs:TagResource"]
+    resources = ["${local.account_arn_prefix}:ecs:${var.aws_region}:${local.account_id}:task-definition/${var.environment}-*:*"]
+    condition {
+      test     = "StringEquals"
+      variable = "ecs:CreateAction"
+      values   = ["RegisterTaskDefinition"]
+    }
   }
 
   statement {
@@ -153,26 +179,15 @@ data "aws_iam_policy_document" "github_deploy" {
   }
 
   statement {
-    sid       = "PassTaskRoles"
-    actions   = ["iam:PassRole"]
-    resources = ["${local.account_arn_prefix}:iam::${data.aws_caller_identity.current.account_id}:role/${var.environment}-*"]
-    condition {
-      test     = "StringEquals"
-      variable = "iam:PassedToService"
-      values   = ["ecs-tasks.amazonaws.com"]
-    }
-  }
-
-  statement {
     sid       = "RecordImageTags"
     actions   = ["ssm:GetParameter", "ssm:PutParameter"]
-    resources = ["${local.account_arn_prefix}:ssm:${var.aws_region}:${data.aws_caller_identity.current.account_id}:parameter/${var.environment}/*/image-tag"]
+    resources = [for parameter in aws_ssm_parameter.image_tag : parameter.arn]
   }
 
   statement {
-    sid       = "ReadLayerOutputs"
-    actions   = ["s3:GetObject", "s3:ListBucket"]
-    resources = ["${local.account_arn_prefix}:s3:::${var.state_bucket}", "${local.account_arn_prefix}:s3:::${var.state_bucket}/*"]
+    sid       = "FindDeployments"
+    actions   = ["ssm:GetParameter"]
+    resources = [for name, _ in var.images : "${local.account_arn_prefix}:ssm:${var.aws_region}:${local.account_id}:parameter/${var.environment}/${name}/deployment"]
   }
 }
 
@@ -182,4 +197,13 @@ resource "aws_iam_role_policy" "github_deploy" {
   name   = "push-and-roll-out"
   role   = aws_iam_role.github["deploy"].id
   policy = data.aws_iam_policy_document.github_deploy[0].json
+}
+
+# Earlier versions made the provider here; it stays in the account for `invoke bootstrap` to find.
+removed {
+  from = aws_iam_openid_connect_provider.github
+
+  lifecycle {
+    destroy = false
+  }
 }

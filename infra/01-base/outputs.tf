@@ -60,7 +60,7 @@ output "certificate_arn" {
 
 output "public_zone_id" {
   description = "Route53 public hosted zone."
-  value       = aws_route53_zone.public.zone_id
+  value       = local.public_zone_id
 }
 
 output "private_zone_id" {
@@ -83,7 +83,21 @@ output "monitoring_security_group_id" {
   value       = aws_security_group.monitoring.id
 }
 
+output "github_role_names" {
+  description = "Roles GitHub Actions assume (plan, apply, deploy), by kind; the layers of deployable services grant the deploy role what rolling them out needs."
+  value       = { for name, role in aws_iam_role.github : name => role.name }
+}
+
 output "github_role_arns" {
   description = "Roles GitHub Actions assume (plan, apply, deploy): set them as the secrets AWS_PLAN_ROLE_ARN (repository), AWS_ROLE_ARN and AWS_DEPLOY_ROLE_ARN (this GitHub environment)."
   value       = { for name, role in aws_iam_role.github : name => role.arn }
+}
+
+output "images" {
+  description = "Each image built here, by name: its ECR repository and the SSM parameter of its deployed tag (pass one to the ecs-service module's `image`)."
+  value = { for name, repository in aws_ecr_repository.this : name => {
+    name                = name
+    repository_url      = repository.repository_url
+    image_tag_parameter = aws_ssm_parameter.image_tag[name].name
+  } }
 }

@@ -28,6 +28,7 @@ locals {
     domain                     = local.base.domain_name
     ingress_security_group_ids = [local.traefik.security_group_id]
     metrics_security_group_ids = [local.base.monitoring_security_group_id]
+    deploy_role_name           = lookup(local.base.github_role_names, "deploy", null)
   }
 }
 
@@ -36,6 +37,8 @@ module "api-comments" {
   environment = var.environment
   name        = "api-comments"
   port        = 8000
+  # Built from app/ and rolled out by `invoke deploy api-comments`.
+  deployed_image = local.base.images["api-comments"]
 
   # The write-up's "more complete" example.
   metrics_path               = "/metrics"
@@ -55,6 +58,8 @@ module "api-comments" {
   circuit_breaker_expression = "NetworkErrorRatio() > 0.30 || ResponseCodeRatio(500, 600, 0, 600) > 0.25"
   retry_attempts             = 2
   health_check_path          = "/health"
+  # The image's HEALTHCHECK (app/Dockerfile), which ECS would otherwise ignore.
+  health_check_command = ["CMD", "python", "-c", "import os, urllib.request as u; u.urlopen('http://127.0.0.1:%s/health' % os.environ.get('PORT', '8000'), timeout=2)"]
 
   environment_variables = {
     GUNICORN_WORKERS = "2"
@@ -63,8 +68,9 @@ module "api-comments" {
   environment_variables_by_env = {
     prd = { API_COMMENTS_LOG_LEVEL = "WARNING" }
   }
+  # The one name the app reads (docs/adr/0008); the image sets no store of its own.
   secrets = {
-    REDIS_URL = aws_secretsmanager_secret.redis_url.arn
+    API_COMMENTS_STORE_URL = aws_secretsmanager_secret.store_url.arn
   }
 
   cluster_arn                = local.platform.cluster_arn
@@ -73,4 +79,5 @@ module "api-comments" {
   domain                     = local.platform.domain
   ingress_security_group_ids = local.platform.ingress_security_group_ids
   metrics_security_group_ids = local.platform.metrics_security_group_ids
+  deploy_role_name           = local.platform.deploy_role_name
 }

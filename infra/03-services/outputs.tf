@@ -6,8 +6,7 @@ output "services" {
       service_name                        = service.service_name
       task_definition_family              = service.task_definition_family
       container_name                      = service.container_name
-      ecr_repository_url                  = service.ecr_repository_url
-      image_tag_parameter                 = service.image_tag_parameter
+      deployment_parameter                = service.deployment_parameter
       log_group_name                      = service.log_group_name
       host                                = service.host
     }

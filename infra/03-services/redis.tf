@@ -70,16 +70,16 @@ resource "aws_elasticache_replication_group" "comments" {
   apply_immediately          = var.environment != "prd"
 }
 
-# What api-comments reads at start (REDIS_URL): TLS, the token, the primary endpoint.
-resource "aws_secretsmanager_secret" "redis_url" {
+# What api-comments reads at start (API_COMMENTS_STORE_URL): TLS, the token, the primary endpoint.
+resource "aws_secretsmanager_secret" "store_url" {
   #checkov:skip=CKV2_AWS_57:Derived from the AUTH token; rotates with it
   #checkov:skip=CKV_AWS_149:The AWS managed key is enough here; a CMK adds cost and key policy upkeep
-  name                    = "${var.environment}/api-comments/redis-url"
+  name                    = "${var.environment}/api-comments/store-url"
   description             = "Connection URL of the comment store for api-comments."
   recovery_window_in_days = var.environment == "prd" ? 30 : 0
 }
 
-resource "aws_secretsmanager_secret_version" "redis_url" {
-  secret_id     = aws_secretsmanager_secret.redis_url.id
+resource "aws_secretsmanager_secret_version" "store_url" {
+  secret_id     = aws_secretsmanager_secret.store_url.id
   secret_string = "rediss://:${data.aws_secretsmanager_secret_version.redis_auth.secret_string}@${aws_elasticache_replication_group.comments.primary_endpoint_address}:6379/0" # pragma: allowlist secret (a reference, not a value)
 }

@@ -8,7 +8,7 @@ module "config" {
   region            = var.aws_region
   alertmanager_host = "alertmanager.${aws_service_discovery_private_dns_namespace.this.name}"
   rules_dir         = "/tmp/rules"
-  runbook_url       = var.observability.runbook_url
+  runbook_url       = coalesce(var.observability.runbook_url, "https://github.com/${var.github_repository}/blob/main/docs/runbooks")
   remote_write_url  = var.observability.remote_write_url
   receivers = {
     pagerduty              = var.observability.receivers.pagerduty_routing_key_secret_arn != null
@@ -42,8 +42,9 @@ resource "aws_ssm_parameter" "config" {
   name        = "/${var.environment}/observability/${each.key}"
   description = "${each.key} of the observability stack"
   type        = "String"
-  tier        = "Advanced" # up to 8 KB; the tests check every file fits
-  value       = each.value
+  # Standard holds 4 KB for free; Advanced 8 KB at a monthly charge (the tests check every file fits).
+  tier  = length(each.value) > 4096 ? "Advanced" : "Standard"
+  value = each.value
 }
 
 resource "aws_secretsmanager_secret" "grafana_admin" {
@@ -63,46 +64,4 @@ resource "aws_secretsmanager_secret_version" "grafana_admin" {
   secret_id                = aws_secretsmanager_secret.grafana_admin.id
   secret_string_wo         = ephemeral.aws_secretsmanager_random_password.grafana_admin.random_password
   secret_string_wo_version = var.observability.grafana_admin_version
-}
-
-# Images built from this layer's directory (`invoke build ecs-discovery|grafana --push`):
-# the discovery sidecar, and Grafana with its provisioning and dashboards baked in.
-resource "aws_ecr_repository" "images" {
-  for_each = toset(["ecs-discovery", "grafana"])
-
-  name                 = "${var.environment}/${each.key}"
-  image_tag_mutability = "IMMUTABLE"
-  force_delete         = var.environment != "prd"
-
-  image_scanning_configuration {
-    scan_on_push = true
-  }
-
-  encryption_configuration {
-    encryption_type = "KMS"
-  }
-}
-
-moved {
-  from = aws_ecr_repository.discovery
-  to   = aws_ecr_repository.images["ecs-discovery"]
-}
-
-resource "aws_ecr_lifecycle_policy" "images" {
-  for_each = aws_ecr_repository.images
-
-  repository = each.value.name
-  policy = jsonencode({
-    rules = [{
-      rulePriority = 1
-      description  = "Keep the 20 most recent images"
-      selection    = { tagStatus = "any", countType = "imageCountMoreThan", countNumber = 20 }
-      action       = { type = "expire" }
-    }]
-  })
-}
-
-moved {
-  from = aws_ecr_lifecycle_policy.discovery
-  to   = aws_ecr_lifecycle_policy.images["ecs-discovery"]
 }

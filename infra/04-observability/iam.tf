@@ -151,3 +151,34 @@ resource "aws_iam_role_policy" "remote_write" {
   role   = aws_iam_role.task["prometheus"].id
   policy = data.aws_iam_policy_document.remote_write[0].json
 }
+
+# Rolling out the images built here (`invoke deploy ecs-discovery|grafana`): the deploy role
+# of 01-base may pass exactly these tasks' roles and move exactly these services.
+data "aws_iam_policy_document" "deploy" {
+  count = contains(keys(local.base.github_role_names), "deploy") ? 1 : 0
+
+  statement {
+    sid       = "PassOwnRoles"
+    actions   = ["iam:PassRole"]
+    resources = concat([aws_iam_role.execution.arn], [for name, deployment in local.deployments : aws_iam_role.task[deployment.service].arn])
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["ecs-tasks.amazonaws.com"]
+    }
+  }
+
+  statement {
+    sid       = "RollOut"
+    actions   = ["ecs:DescribeServices", "ecs:UpdateService"]
+    resources = [for name, deployment in local.deployments : aws_ecs_service.this[deployment.service].id]
+  }
+}
+
+resource "aws_iam_role_policy" "deploy" {
+  count = length(data.aws_iam_policy_document.deploy)
+
+  name   = "deploy-observability"
+  role   = local.base.github_role_names.deploy
+  policy = data.aws_iam_policy_document.deploy[0].json
+}

@@ -8,11 +8,6 @@ output "grafana_admin_secret_arn" {
   value       = aws_secretsmanager_secret.grafana_admin.arn
 }
 
-output "repository_urls" {
-  description = "ECR repositories of the images built here, by name (ecs-discovery, grafana)."
-  value       = { for name, repository in aws_ecr_repository.images : name => repository.repository_url }
-}
-
 output "efs_file_system_id" {
   description = "EFS file system holding Prometheus' and Grafana's data."
   value       = aws_efs_file_system.this.id

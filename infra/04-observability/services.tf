@@ -81,24 +81,30 @@ locals {
           { sourceVolume = "data", containerPath = "/prometheus", readOnly = false },
           { sourceVolume = "targets", containerPath = "/targets", readOnly = true },
         ]
+        dependsOn        = [{ containerName = "ecs-discovery", condition = "START" }]
         dockerLabels     = local.traefik_labels.prometheus # scrapes itself (static job), not via discovery
         healthCheck      = local.health_checks.prometheus
         logConfiguration = local.log_options.prometheus
       },
       {
         # Writes /targets/ecs.json from the cluster's tasks labelled PROMETHEUS_EXPORTER_PORT.
+        # Its image declares VOLUME /targets, owned by its user: Fargate copies that directory,
+        # ownership included, into the bind volume mounted at the same path; without it the
+        # volume is root's, 0755, and the sidecar could not write
+        # (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/bind-mounts.html).
         name             = "ecs-discovery"
-        image            = "${aws_ecr_repository.images["ecs-discovery"].repository_url}:${var.observability.discovery_image_tag}"
+        image            = local.base.images["ecs-discovery"].repository_url
         essential        = true
         environment      = [{ name = "ECS_CLUSTER", value = local.base.cluster_name }, { name = "OUTPUT_FILE", value = "/targets/ecs.json" }, { name = "INTERVAL_SECONDS", value = "30" }]
         mountPoints      = [{ sourceVolume = "targets", containerPath = "/targets", readOnly = false }]
         portMappings     = []
+        healthCheck      = local.image_health_checks["ecs-discovery"]
         logConfiguration = local.log_options["ecs-discovery"]
       },
     ]
     grafana = [{
       name      = "grafana"
-      image     = "${aws_ecr_repository.images["grafana"].repository_url}:${var.observability.grafana_image_tag}"
+      image     = local.base.images["grafana"].repository_url
       essential = true
       environment = [
         { name = "GF_SERVER_ROOT_URL", value = "https://${local.hosts.grafana}/" },
@@ -114,7 +120,7 @@ locals {
       portMappings     = [{ containerPort = 3000, protocol = "tcp" }]
       mountPoints      = [{ sourceVolume = "data", containerPath = "/var/lib/grafana", readOnly = false }]
       dockerLabels     = local.traefik_labels.grafana
-      healthCheck      = local.health_checks.grafana
+      healthCheck      = local.image_health_checks.grafana
       logConfiguration = local.log_options.grafana
     }]
     alertmanager = [{
@@ -142,6 +148,25 @@ locals {
     }]
   }
 
+  # ECS ignores an image's Docker HEALTHCHECK: the images built here repeat theirs here
+  # (the tests compare the two).
+  image_health_checks = {
+    "ecs-discovery" = {
+      command     = ["CMD", "python", "-c", "import os, sys, time; sys.exit(time.time() - os.path.getmtime(os.environ['HEARTBEAT_FILE']) > 300)"]
+      interval    = 60
+      timeout     = 3
+      retries     = 3
+      startPeriod = 60
+    }
+    "grafana" = {
+      command     = ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:3000/api/health"]
+      interval    = 30
+      timeout     = 3
+      retries     = 3
+      startPeriod = 30
+    }
+  }
+
   sizes = {
     prometheus   = { cpu = 512, memory = 1024 }
     grafana      = { cpu = 256, memory = 512 }
@@ -159,7 +184,11 @@ resource "aws_ecs_task_definition" "this" {
   memory                   = local.sizes[each.key].memory
   execution_role_arn       = aws_iam_role.execution.arn
   task_role_arn            = aws_iam_role.task[each.key].arn
-  container_definitions    = jsonencode(local.containers[each.key])
+  container_definitions = jsonencode([for container in local.containers[each.key] : contains(keys(local.deployments), container.name)
+    ? merge(container, { image = "${container.image}:${data.aws_ssm_parameter.image_tag[container.name].insecure_value}" })
+  : container])
+  # Older revisions stay registered: ecs-deploy rolls back to them (decision 5).
+  skip_destroy = true
 
   runtime_platform {
     operating_system_family = "LINUX"
@@ -187,6 +216,57 @@ resource "aws_ecs_task_definition" "this" {
       name = volume.value
     }
   }
+
+  lifecycle {
+    # The images built here are rolled out by `invoke deploy` (docs/adr/0003): their tag is
+    # not part of the shape, so a deploy leaves Terraform nothing to change, and a change of
+    # shape registers a revision with the deployed tag.
+    ignore_changes       = [container_definitions]
+    replace_triggered_by = [terraform_data.task_shape[each.key]]
+  }
+}
+
+resource "terraform_data" "task_shape" {
+  for_each = local.components
+
+  input = sha256(jsonencode({ containers = local.containers[each.key], size = local.sizes[each.key] }))
+}
+
+# The newest revision of each family, whoever registered it (Terraform or invoke deploy).
+data "aws_ecs_task_definition" "latest" {
+  for_each = local.components
+
+  task_definition = aws_ecs_task_definition.this[each.key].family
+  depends_on      = [aws_ecs_task_definition.this]
+}
+
+# The images built here (01-base's registries) at the tag `invoke deploy` recorded, and
+# where each is rolled out: its service and container.
+locals {
+  deployments = {
+    "ecs-discovery" = { service = "prometheus", container = "ecs-discovery" }
+    "grafana"       = { service = "grafana", container = "grafana" }
+  }
+}
+
+data "aws_ssm_parameter" "image_tag" {
+  for_each = local.deployments
+
+  name = local.base.images[each.key].image_tag_parameter
+}
+
+resource "aws_ssm_parameter" "deployment" {
+  #checkov:skip=CKV2_AWS_34:Names of a cluster, a service and a container are not secrets
+  for_each = local.deployments
+
+  name        = "/${var.environment}/${each.key}/deployment"
+  description = "Where invoke deploy rolls out ${each.key}: cluster, service and container."
+  type        = "String"
+  value = jsonencode({
+    cluster_arn    = local.base.cluster_arn
+    service_name   = aws_ecs_service.this[each.value.service].name
+    container_name = each.value.container
+  })
 }
 
 resource "aws_ecs_service" "this" {
@@ -194,7 +274,7 @@ resource "aws_ecs_service" "this" {
 
   name                    = each.key
   cluster                 = local.base.cluster_arn
-  task_definition         = aws_ecs_task_definition.this[each.key].arn
+  task_definition         = "${aws_ecs_task_definition.this[each.key].family}:${max(aws_ecs_task_definition.this[each.key].revision, data.aws_ecs_task_definition.latest[each.key].revision)}"
   desired_count           = 1
   launch_type             = "FARGATE"
   propagate_tags          = "SERVICE"

@@ -1,7 +1,9 @@
 # The embedded emulator (invoke up). Same code as dev and prd.
-environment        = "local"
-aws_region         = "us-east-1"
-domain_name        = "platform.local.test"
+environment = "local"
+aws_region  = "us-east-1"
+domain_name = "platform.local.test"
+# Nothing resolves it from the internet: 01-base makes the zone itself.
+create_public_zone = true
 log_retention_days = 1
 network = {
   vpc_cidr           = "10.10.0.0/16"
@@ -16,8 +18,4 @@ tags = {
   Project     = "platform"
   Environment = "local"
   ManagedBy   = "terraform"
-}
-# The GitHub OIDC roles are made on the emulator too, so the tests apply them.
-github = {
-  repository = "acme/platform"
 }

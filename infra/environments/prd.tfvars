@@ -1,6 +1,6 @@
 environment         = "prd"
 aws_region          = "us-east-1"
-domain_name         = "platform.example.com"
+domain_name         = "platform.acme.io" # a zone you control: `invoke bootstrap --env prd` makes it and prints its name servers
 deletion_protection = true
 log_retention_days  = 90
 network = {

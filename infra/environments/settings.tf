@@ -23,13 +23,26 @@ variable "state_bucket" {
 }
 
 variable "domain_name" {
-  description = "DNS domain of the environment: public services are <name>.<domain_name>, private ones <name>.internal.<domain_name>."
+  description = "DNS domain of the environment: public services are <name>.<domain_name>, private ones <name>.internal.<domain_name>. On AWS, a domain you control (Route 53 refuses reserved names such as example.com)."
   type        = string
 
   validation {
     condition     = can(regex("^([a-z0-9-]+\\.)+[a-z]{2,}$", var.domain_name))
-    error_message = "domain_name must be a DNS name such as dev.example.com."
+    error_message = "domain_name must be a DNS name such as dev.platform.acme.io."
   }
+
+  # RFC 2606 / RFC 6761 names: Route 53 refuses example.* zones, and nothing delegates .test
+  # or .invalid, so ACM could never validate a certificate for them.
+  validation {
+    condition     = var.environment == "local" || !can(regex("(^|\\.)(example\\.(com|net|org)|test|invalid|localhost|local)$", var.domain_name))
+    error_message = "domain_name of dev and prd must be a domain you control, not a reserved name (example.com, .test, ...): set it in infra/environments/<env>.tfvars."
+  }
+}
+
+variable "create_public_zone" {
+  description = "true: 01-base creates the public Route 53 zone of domain_name (only where nothing must resolve from the internet, such as the emulator). false: 01-base uses the existing zone, which `invoke bootstrap` creates once and whose name servers you delegate to (docs/adr/0009)."
+  type        = bool
+  default     = false
 }
 
 variable "network" {
@@ -91,12 +104,10 @@ variable "observability" {
   description = "Prometheus, Grafana and Alertmanager images, Prometheus retention and remote write, runbooks and alert receivers."
   type = object({
     prometheus_image     = optional(string, "prom/prometheus:v2.53.3")
-    grafana_image_tag    = optional(string, "bootstrap") # infra/04-observability/grafana, built by invoke build
     alertmanager_image   = optional(string, "prom/alertmanager:v0.27.0")
-    discovery_image_tag  = optional(string, "bootstrap")
     prometheus_retention = optional(string, "15d")
-    # Links of every alert: docs/runbooks of this repository as the team hosts it.
-    runbook_url = optional(string, "https://github.com/OWNER/platform/blob/main/docs/runbooks")
+    # Links of every alert; null: docs/runbooks of github_repository on GitHub.
+    runbook_url = optional(string)
     # Long-term storage: an AMP workspace's .../api/v1/remote_write (signed with the task
     # role) or a Thanos Receive URL. Empty: Prometheus keeps only its own retention.
     remote_write_url = optional(string, "")
@@ -113,19 +124,32 @@ variable "observability" {
     grafana_admin_version = optional(number, 1)
   })
   default = {}
-}
-
-variable "github" {
-  description = "GitHub Actions access through OIDC (01-base): the repository (OWNER/NAME) whose workflows may assume this environment's plan, apply and deploy roles; empty makes none. The OIDC provider exists once per account: set create_oidc_provider = false in the second environment of a shared account."
-  type = object({
-    repository           = optional(string, "")
-    create_oidc_provider = optional(bool, true)
-  })
-  default = {}
 
   validation {
-    condition     = var.github.repository == "" || can(regex("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", var.github.repository))
-    error_message = "github.repository must be OWNER/NAME."
+    condition     = var.observability.runbook_url != null || var.github_repository != ""
+    error_message = "set observability.runbook_url, or github_repository for the default one: every alert links to its runbook."
+  }
+}
+
+variable "github_repository" {
+  description = "GitHub repository (OWNER/NAME) of this platform: its workflows may assume the environment's plan, apply and deploy roles (01-base), and alert runbook links point at its docs/runbooks. Set once for every environment in common.tfvars; empty makes no roles."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = var.github_repository == "" || can(regex("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", var.github_repository))
+    error_message = "github_repository must be OWNER/NAME."
+  }
+}
+
+variable "images" {
+  description = "Images built from this repository, by name: the directory each is built from. 01-base makes their ECR repositories and image-tag parameters; `invoke build` and `invoke deploy` take these names. Set in common.tfvars."
+  type        = map(string)
+  default     = {}
+
+  validation {
+    condition     = alltrue([for name in keys(var.images) : can(regex("^[a-z][a-z0-9-]{1,30}[a-z0-9]$", name))])
+    error_message = "image names must be 3-32 lower-case letters, digits or hyphens."
   }
 }
 

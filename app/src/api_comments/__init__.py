@@ -42,11 +42,12 @@ class OrjsonProvider(JSONProvider):
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app. Settings come from API_COMMENTS_* environment variables
     (values parsed as JSON where they can be, e.g. API_COMMENTS_LIST_MAX=500),
-    then from ``config``."""
+    then from ``config``. The comment store is API_COMMENTS_STORE_URL, the one name
+    the image, the task definition and `invoke serve` use (docs/adr/0008)."""
     app = Flask(__name__)
     app.json = OrjsonProvider(app)
     app.config.from_mapping(
-        STORE_URL=os.environ.get("REDIS_URL") or f"sqlite:///{app.instance_path}/comments.db",
+        STORE_URL=f"sqlite:///{app.instance_path}/comments.db",
         COMMENT_MAX_LENGTH=2000,
         LIST_MAX=1000,
         MAX_CONTENT_LENGTH=16 * 1024,

@@ -73,7 +73,12 @@ class SQLiteStore:
     def __init__(self, path: str) -> None:
         self.path = path
         self._local = threading.local()
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ValueError(
+                f"cannot create the comment store {path} ({exc.strerror}): set API_COMMENTS_STORE_URL"
+            ) from exc
         self._connection().executescript(self._SCHEMA)
 
     def _connection(self) -> sqlite3.Connection:

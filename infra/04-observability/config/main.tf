@@ -38,6 +38,11 @@ variable "secrets_dir" {
 variable "runbook_url" {
   description = "Base URL of docs/runbooks, e.g. https://github.com/OWNER/platform/blob/main/docs/runbooks."
   type        = string
+
+  validation {
+    condition     = can(regex("^https?://", var.runbook_url)) && !strcontains(var.runbook_url, "OWNER")
+    error_message = "runbook_url must be the address of the runbooks, not a placeholder."
+  }
 }
 
 variable "remote_write_url" {

@@ -58,7 +58,7 @@ locals {
     "PROMETHEUS_EXPORTER_JOB_NAME" = var.name
   }
 
-  image = var.image != null ? var.image : "${aws_ecr_repository.this[0].repository_url}:${aws_ssm_parameter.image_tag[0].value}"
+  image = var.image != null ? var.image : "${var.deployed_image.repository_url}:${data.aws_ssm_parameter.image_tag[0].insecure_value}"
 
   # Everything but the image: a change here registers a new revision that keeps the
   # deployed image (DESIGN decision 4, docs/adr/0003).
@@ -72,12 +72,13 @@ locals {
     secrets      = [for key in sort(keys(var.secrets)) : { name = key, valueFrom = var.secrets[key] }]
     dockerLabels = merge(local.traefik_labels, local.prometheus_labels)
     stopTimeout  = var.stop_timeout
-    healthCheck = {
-      command     = ["CMD", "python", "-c", "import urllib.request as u; u.urlopen('http://127.0.0.1:${var.port}${var.health_check_path}', timeout=${var.health_check_timeout})"]
+    # ECS ignores the image's HEALTHCHECK: this is the one that runs (null: none).
+    healthCheck = var.health_check_command == null ? null : {
+      command     = var.health_check_command
       interval    = var.health_check_interval
       timeout     = var.health_check_timeout
       retries     = 3
-      startPeriod = 15
+      startPeriod = var.health_check_start_period
     }
     logConfiguration = {
       logDriver = "awslogs"
@@ -125,61 +126,28 @@ locals {
   tags = merge(var.tags, { Service = var.name })
 }
 
-resource "aws_ecr_repository" "this" {
-  count = var.image == null ? 1 : 0
+# The tag `invoke deploy` recorded (docs/adr/0003): read at every plan, so a change of shape
+# registers a revision that keeps the deployed image.
+data "aws_ssm_parameter" "image_tag" {
+  count = var.deployed_image != null ? 1 : 0
 
-  name                 = "${var.environment}/${var.name}"
-  image_tag_mutability = "IMMUTABLE"
-  force_delete         = var.environment != "prd"
-
-  image_scanning_configuration {
-    scan_on_push = true
-  }
-
-  encryption_configuration {
-    encryption_type = "KMS"
-  }
-
-  tags = local.tags
+  name = var.deployed_image.image_tag_parameter
 }
 
-resource "aws_ecr_lifecycle_policy" "this" {
-  count = var.image == null ? 1 : 0
+# Where `invoke deploy <image>` finds this service without reading Terraform state.
+resource "aws_ssm_parameter" "deployment" {
+  #checkov:skip=CKV2_AWS_34:Names of a cluster, a service and a container are not secrets
+  count = var.deployed_image != null ? 1 : 0
 
-  repository = aws_ecr_repository.this[0].name
-  policy = jsonencode({
-    rules = [
-      {
-        rulePriority = 1
-        description  = "Expire untagged images after 7 days"
-        selection    = { tagStatus = "untagged", countType = "sinceImagePushed", countUnit = "days", countNumber = 7 }
-        action       = { type = "expire" }
-      },
-      {
-        rulePriority = 2
-        description  = "Keep the 50 most recent images"
-        selection    = { tagStatus = "any", countType = "imageCountMoreThan", countNumber = 50 }
-        action       = { type = "expire" }
-      },
-    ]
-  })
-}
-
-# The deployed image tag. `invoke deploy` writes it after a successful rollout;
-# Terraform creates it once and never reverts it.
-resource "aws_ssm_parameter" "image_tag" {
-  #checkov:skip=CKV2_AWS_34:An image tag is not a secret
-  count = var.image == null ? 1 : 0
-
-  name        = "/${var.environment}/${var.name}/image-tag"
-  description = "Image tag of ${var.name} deployed by invoke deploy; read by Terraform so it never rolls an image back."
+  name        = "/${var.environment}/${var.deployed_image.name}/deployment"
+  description = "Where invoke deploy rolls out ${var.deployed_image.name}: cluster, service and container."
   type        = "String"
-  value       = var.initial_image_tag
-  tags        = local.tags
-
-  lifecycle {
-    ignore_changes = [value]
-  }
+  value = jsonencode({
+    cluster_arn    = var.cluster_arn
+    service_name   = aws_ecs_service.this.name
+    container_name = var.name
+  })
+  tags = local.tags
 }
 
 resource "aws_cloudwatch_log_group" "this" {
@@ -317,6 +285,37 @@ resource "aws_iam_role_policy" "task" {
   policy = data.aws_iam_policy_document.task[0].json
 }
 
+# What rolling out this service adds to the deploy role's common permissions (01-base):
+# passing exactly this service's two roles to its tasks, and moving its service.
+data "aws_iam_policy_document" "deploy" {
+  count = var.deploy_role_name != null && var.deployed_image != null ? 1 : 0
+
+  statement {
+    sid       = "PassOwnRoles"
+    actions   = ["iam:PassRole"]
+    resources = [aws_iam_role.execution.arn, aws_iam_role.task.arn]
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["ecs-tasks.amazonaws.com"]
+    }
+  }
+
+  statement {
+    sid       = "RollOut"
+    actions   = ["ecs:DescribeServices", "ecs:UpdateService"]
+    resources = [aws_ecs_service.this.id]
+  }
+}
+
+resource "aws_iam_role_policy" "deploy" {
+  count = length(data.aws_iam_policy_document.deploy)
+
+  name   = "deploy-${var.name}"
+  role   = var.deploy_role_name
+  policy = data.aws_iam_policy_document.deploy[0].json
+}
+
 resource "aws_security_group" "this" {
   name        = local.full_name
   description = "Tasks of ${var.name}: reachable only from Traefik (service port) and Prometheus (metrics port)."
@@ -445,12 +444,34 @@ resource "aws_ecs_service" "this" {
     assign_public_ip = false
   }
 
+  dynamic "load_balancer" {
+    for_each = var.load_balancer == null ? [] : [var.load_balancer]
+    content {
+      target_group_arn = load_balancer.value.target_group_arn
+      container_name   = var.name
+      container_port   = coalesce(load_balancer.value.container_port, var.port)
+    }
+  }
+
   tags = local.tags
 
   lifecycle {
     # Autoscaling owns the running count.
     ignore_changes = [desired_count]
   }
+}
+
+# ALBRequestCountPerTarget's resource label: app/<load balancer>/<id>/targetgroup/<group>/<id>.
+data "aws_lb_target_group" "this" {
+  count = var.auto_scaling_metric == "requests" ? 1 : 0
+
+  arn = var.load_balancer.target_group_arn
+}
+
+data "aws_lb" "this" {
+  count = length(data.aws_lb_target_group.this)
+
+  arn = one(data.aws_lb_target_group.this[0].load_balancer_arns)
 }
 
 resource "aws_appautoscaling_target" "this" {
@@ -484,7 +505,7 @@ resource "aws_appautoscaling_policy" "this" {
         memory   = "ECSServiceAverageMemoryUtilization"
         requests = "ALBRequestCountPerTarget"
       }, var.auto_scaling_metric)
-      resource_label = var.auto_scaling_metric == "requests" ? var.auto_scaling_resource_label : null
+      resource_label = var.auto_scaling_metric == "requests" ? "${data.aws_lb.this[0].arn_suffix}/${data.aws_lb_target_group.this[0].arn_suffix}" : null
     }
   }
 }

@@ -33,14 +33,9 @@ output "execution_role_arn" {
   value       = aws_iam_role.execution.arn
 }
 
-output "ecr_repository_url" {
-  description = "ECR repository images are pushed to (null when image is set)."
-  value       = one(aws_ecr_repository.this[*].repository_url)
-}
-
-output "image_tag_parameter" {
-  description = "SSM parameter holding the deployed image tag (null when image is set)."
-  value       = one(aws_ssm_parameter.image_tag[*].name)
+output "deployment_parameter" {
+  description = "SSM parameter where `invoke deploy` finds the service (null when image is set)."
+  value       = one(aws_ssm_parameter.deployment[*].name)
 }
 
 output "log_group_name" {

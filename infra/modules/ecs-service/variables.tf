@@ -84,15 +84,30 @@ variable "exposure" {
 }
 
 variable "image" {
-  description = "Full image reference, owned by Terraform. Leave null for services built here: the image is then the module's ECR repository at the tag the deploy task records."
+  description = "Full image reference that Terraform owns (a public image, say). Leave null for an image built here and given as deployed_image."
   type        = string
   default     = null
 }
 
-variable "initial_image_tag" {
-  description = "Tag used until the first `invoke deploy` records one (only when image is null)."
+variable "deployed_image" {
+  description = "An image built here and rolled out by `invoke deploy`: one entry of 01-base's `images` output (name, repository_url, image_tag_parameter). Terraform runs the tag `invoke deploy` recorded and never reverts it."
+  type = object({
+    name                = string
+    repository_url      = string
+    image_tag_parameter = string
+  })
+  default = null
+
+  validation {
+    condition     = (var.image == null) != (var.deployed_image == null)
+    error_message = "give exactly one of image (Terraform owns it) and deployed_image (invoke deploy owns its tag)."
+  }
+}
+
+variable "deploy_role_name" {
+  description = "IAM role `invoke deploy` runs as (01-base's `github_role_names.deploy`): granted passing this service's two roles and updating its service. null: no grant."
   type        = string
-  default     = "bootstrap"
+  default     = null
 }
 
 variable "cpu" {
@@ -208,6 +223,28 @@ variable "health_check_path" {
   }
 }
 
+variable "health_check_command" {
+  description = "Container health check as ECS runs it, e.g. [\"CMD\", \"wget\", \"-q\", \"-O\", \"/dev/null\", \"http://127.0.0.1:8000/health\"] (repeat the image's Docker HEALTHCHECK: ECS ignores it). null: no container health check; Traefik still probes health_check_path."
+  type        = list(string)
+  default     = null
+
+  validation {
+    condition     = var.health_check_command == null || try(contains(["CMD", "CMD-SHELL"], var.health_check_command[0]), false)
+    error_message = "health_check_command must start with CMD or CMD-SHELL."
+  }
+}
+
+variable "health_check_start_period" {
+  description = "Seconds after start during which failed container health checks do not count (ECS allows 0-300)."
+  type        = number
+  default     = 15
+
+  validation {
+    condition     = var.health_check_start_period >= 0 && var.health_check_start_period <= 300
+    error_message = "health_check_start_period must be 0-300 seconds."
+  }
+}
+
 variable "health_check_interval" {
   description = "Seconds between health checks."
   type        = number
@@ -297,9 +334,15 @@ variable "desired_count" {
 }
 
 variable "use_spot" {
-  description = "Run on FARGATE_SPOT, keeping spot_on_demand_base tasks on FARGATE."
+  description = "Run on FARGATE_SPOT, keeping spot_on_demand_base tasks on FARGATE. X86_64 only: Fargate Spot does not run ARM64 tasks."
   type        = bool
   default     = false
+
+  # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-capacity-providers.html
+  validation {
+    condition     = !(var.use_spot && var.cpu_architecture == "ARM64")
+    error_message = "use_spot needs cpu_architecture = X86_64: Fargate Spot does not support ARM64."
+  }
 }
 
 variable "spot_on_demand_base" {
@@ -314,7 +357,7 @@ variable "spot_on_demand_base" {
 }
 
 variable "auto_scaling_metric" {
-  description = "Target-tracking metric: cpu, memory, requests (ALB requests per target; needs auto_scaling_resource_label) or null for no autoscaling."
+  description = "Target-tracking metric: cpu, memory, requests (ALB requests per target; needs load_balancer) or null for no autoscaling."
   type        = string
   default     = null
 
@@ -322,17 +365,22 @@ variable "auto_scaling_metric" {
     condition     = var.auto_scaling_metric == null || contains(["cpu", "memory", "requests"], coalesce(var.auto_scaling_metric, "-"))
     error_message = "auto_scaling_metric must be cpu, memory, requests or null."
   }
+
+  # ALBRequestCountPerTarget counts the requests of the target group the service's tasks are
+  # registered in; a service reached through Traefik is in none.
+  validation {
+    condition     = var.auto_scaling_metric != "requests" || var.load_balancer != null
+    error_message = "auto_scaling_metric = requests needs load_balancer: the service must be a target of its own ALB target group."
+  }
 }
 
-variable "auto_scaling_resource_label" {
-  description = "With auto_scaling_metric = requests: the ALB target group resource label (app/<alb>/<id>/targetgroup/<tg>/<id>)."
-  type        = string
-  default     = null
-
-  validation {
-    condition     = var.auto_scaling_metric != "requests" || var.auto_scaling_resource_label != null
-    error_message = "auto_scaling_metric = requests needs auto_scaling_resource_label."
-  }
+variable "load_balancer" {
+  description = "Register the tasks in an ALB target group (ip target type) besides Traefik: its ARN and the container port (null: the service port). Needed by auto_scaling_metric = requests."
+  type = object({
+    target_group_arn = string
+    container_port   = optional(number)
+  })
+  default = null
 }
 
 variable "auto_scaling_target_value" {

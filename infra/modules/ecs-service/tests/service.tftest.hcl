@@ -22,8 +22,11 @@ mock_provider "aws" {
   mock_resource "aws_iam_role" {
     defaults = { arn = "arn:aws:iam::123456789012:role/mock" }
   }
-  mock_resource "aws_ecr_repository" {
-    defaults = { repository_url = "123456789012.dkr.ecr.us-east-1.amazonaws.com/dev/api-comments" }
+  mock_data "aws_ssm_parameter" {
+    defaults = { insecure_value = "0123abc" }
+  }
+  mock_resource "aws_ecs_service" {
+    defaults = { id = "arn:aws:ecs:us-east-1:123456789012:service/dev-platform/api-comments" }
   }
 }
 
@@ -35,6 +38,11 @@ variables {
   subnet_ids  = ["subnet-a", "subnet-b", "subnet-c"]
   port        = 8000
   domain      = "dev.example.com"
+  deployed_image = {
+    name                = "api-comments"
+    repository_url      = "123456789012.dkr.ecr.us-east-1.amazonaws.com/dev/api-comments"
+    image_tag_parameter = "/dev/api-comments/image-tag"
+  }
 }
 
 run "five_line_service_gets_a_router_and_no_extras" {
@@ -171,7 +179,53 @@ run "rejects_requests_autoscaling_without_a_target_group" {
     auto_scaling_metric = "requests"
   }
 
-  expect_failures = [var.auto_scaling_resource_label]
+  expect_failures = [var.auto_scaling_metric]
+}
+
+run "rejects_fargate_spot_on_arm64" {
+  command = plan
+
+  variables {
+    use_spot         = true
+    cpu_architecture = "ARM64"
+  }
+
+  expect_failures = [var.use_spot]
+}
+
+run "rejects_both_or_neither_image" {
+  command = plan
+
+  variables {
+    image = "public.ecr.aws/nginx/nginx:1.27"
+  }
+
+  expect_failures = [var.deployed_image]
+}
+
+run "runs_the_deployed_tag_and_grants_the_deploy_role_only_its_own_roles" {
+  command = apply
+
+  variables {
+    deploy_role_name = "dev-github-deploy"
+  }
+
+  assert {
+    condition     = jsondecode(aws_ecs_task_definition.this.container_definitions)[0].image == "123456789012.dkr.ecr.us-east-1.amazonaws.com/dev/api-comments:0123abc"
+    error_message = "the image should be the repository at the tag invoke deploy recorded"
+  }
+  assert {
+    condition     = jsondecode(aws_ssm_parameter.deployment[0].value) == { cluster_arn = var.cluster_arn, service_name = "api-comments", container_name = "api-comments" }
+    error_message = "the deployment parameter should name the cluster, service and container"
+  }
+  assert {
+    condition     = aws_ssm_parameter.deployment[0].name == "/dev/api-comments/deployment"
+    error_message = "invoke deploy looks for /<env>/<image>/deployment"
+  }
+  assert {
+    condition     = aws_iam_role_policy.deploy[0].role == "dev-github-deploy"
+    error_message = "the deploy role should get this service's rollout grant"
+  }
 }
 
 run "rejects_a_malformed_rate_limit_period" {

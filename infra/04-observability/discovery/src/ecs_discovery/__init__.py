@@ -163,10 +163,15 @@ def write_if_changed(path: Path, groups: list[dict[str, Any]]) -> bool:
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=f".{path.name}.", delete=False) as handle:
-        handle.write(content)
         temporary = Path(handle.name)
-    temporary.chmod(0o644)
-    os.replace(temporary, path)
+        try:
+            handle.write(content)
+            handle.close()
+            temporary.chmod(0o644)
+            os.replace(temporary, path)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
     return True
 
 
@@ -180,10 +185,12 @@ def run(
         started = time.monotonic()
         try:
             groups = discovery.refresh()
-        except Exception:  # a failed refresh keeps the last good file
-            log.exception("refresh failed; %s keeps the last good targets", output)
-        else:
             changed = write_if_changed(output, groups)
+        except Exception:  # a failed refresh or write keeps the last good file and is retried
+            log.exception(
+                "refresh failed; %s keeps the last good targets; retrying in %g s", output, interval
+            )
+        else:
             if heartbeat:
                 heartbeat.touch()
             log.info("%d targets%s in %.2f s", len(groups), " (file updated)" if changed else "",
