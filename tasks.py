@@ -83,7 +83,20 @@ def generate(update: Callable[..., list[Path]], check: bool, what: str) -> None:
         print("\n".join(updated) or f"{what} already up to date")
 
 
-LEFT_COLUMNS = {"layer", "output", "answer", "endpoint", "refresh"}
+LEFT_COLUMNS = {
+    "layer",
+    "output",
+    "answer",
+    "endpoint",
+    "refresh",
+    "role",
+    "granted, never used",
+    "AWS managed (not itemised)",
+    "what",
+    "name",
+    "state",
+    "next",
+}
 
 
 def print_table(title: str, columns: list[str], rows: list[list[str]]) -> None:
@@ -596,7 +609,25 @@ def discovery_bench(c: Context, tasks: int = 1000, rounds: int = 3, write: bool 
         write_figures("discovery", markdown(results, tasks, command))
 
 
+@task(help={"port": "emulator port (default from invoke.yaml, 4566)"})
+def iam_report(c: Context, port: int = 0) -> None:
+    """Per role on the emulator: actions used, denied, granted but unused."""
+    import dataclasses
+
+    from ops import emulator
+    from ops.iam_report import COLUMNS, calls, denials, rows, usage
+
+    local = settings(c, "local")
+    local = dataclasses.replace(local, emulator_port=port or local.emulator_port, role_arn=None)
+    with clear_errors():
+        recorded = calls(emulator.endpoint(local.emulator_port))
+        report = usage(local.aws(), recorded)
+    print_table(f"least privilege ({len(recorded)} authorisations)", COLUMNS, rows(report))
+    for line in denials(recorded):
+        print(line)
+
+
 # Defaults (terraform.plugin_mirror, terraform.emulator_port) live in invoke.yaml.
 ns = Collection(serve, bench, lock, up, bootstrap, region, down, plan, apply, destroy, output, deploy, build,
                 images, docs, validate, actionlint, loadtest, ratelimit_check, discovery_bench,
-                dashboards, observability_check)  # fmt: skip
+                dashboards, observability_check, iam_report)  # fmt: skip

@@ -50,6 +50,20 @@ class AwsContext:
             )
         return cls(region)
 
+    def assume(
+        self, role_arn: str, *, web_identity_token: str | None = None, session: str = "invoke"
+    ) -> AwsContext:
+        """The same account under a role: with a web identity token (a GitHub job's OIDC token)
+        as aws-actions/configure-aws-credentials does, or with this context's credentials."""
+        sts = self.client("sts")
+        if web_identity_token is not None:
+            answer = sts.assume_role_with_web_identity(
+                RoleArn=role_arn, RoleSessionName=session, WebIdentityToken=web_identity_token
+            )
+        else:
+            answer = sts.assume_role(RoleArn=role_arn, RoleSessionName=session)
+        return self.with_credentials(answer["Credentials"])
+
     def with_credentials(self, credentials: dict[str, Any]) -> AwsContext:
         """The same account and endpoint under other credentials (an STS answer's Credentials)."""
         return AwsContext(

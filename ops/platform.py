@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -46,6 +47,10 @@ class Settings:
     env: str = "local"
     plugin_mirror: str | None = None
     emulator_port: int = emulator.DEFAULT_PORT
+    # Run as this role (terraform.role_arn, INVOKE_TERRAFORM_ROLE_ARN), with a web identity
+    # token from this file when one is given, as a GitHub job assumes its role.
+    role_arn: str | None = None
+    web_identity_token_file: str | None = None
 
     @classmethod
     def from_config(cls, env: str, config: dict[str, Any]) -> Settings:
@@ -53,17 +58,31 @@ class Settings:
         if env not in ENVIRONMENTS:
             raise ValueError(f"unknown environment {env!r}: choose one of {', '.join(ENVIRONMENTS)}")
         mirror = os.environ.get("TF_PLUGIN_MIRROR") or config.get("plugin_mirror") or None
-        return cls(env, mirror, int(config.get("emulator_port", emulator.DEFAULT_PORT)))
+        return cls(
+            env,
+            mirror,
+            int(config.get("emulator_port", emulator.DEFAULT_PORT)),
+            config.get("role_arn") or None,
+            config.get("web_identity_token_file") or None,
+        )
 
     @property
     def region(self) -> str:
         return backend_settings(self.env)["region"]
 
     def aws(self) -> AwsContext:
-        """The emulator locally; dev and prd: the account of your credentials."""
+        """The emulator locally; dev and prd: the account of your credentials; either under
+        ``role_arn`` when one is set."""
         if self.env == "local":
-            return AwsContext.from_environ(emulator.client_env(self.emulator_port, self.region))
-        return AwsContext.for_aws(self.region, self.env)
+            base = AwsContext.from_environ(emulator.client_env(self.emulator_port, self.region))
+        else:
+            base = AwsContext.for_aws(self.region, self.env)
+        if not self.role_arn:
+            return base
+        token = (
+            Path(self.web_identity_token_file).read_text().strip() if self.web_identity_token_file else None
+        )
+        return base.assume(self.role_arn, web_identity_token=token)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
-"""Shared fixtures: real servers (redis-server, gunicorn) on loopback ports."""
+"""Shared fixtures: real servers (redis-server, gunicorn) on loopback ports, the emulator, and
+the platform applied to it once for the whole session."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from collections.abc import Iterator
@@ -14,7 +16,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from ops import emulator
+from ops.platform import Platform, Settings, apply_layers, bootstrap
 from ops.server import free_port
+from ops.terraform import existing_layers
 from ops.tools import require
 
 
@@ -91,3 +95,17 @@ def emulator_port() -> Iterator[int]:
     emulator.start_background(port)
     yield port
     emulator.stop_background(port)
+
+
+@pytest.fixture(scope="session")
+def applied_platform(emulator_port: int) -> Platform:
+    """The four layers bootstrapped and applied with the emulator's own (administrator) keys,
+    once per session: tests/test_least_privilege.py runs each role's workload on it, then
+    tests/test_platform.py checks what ECS would run, deploys, and destroys it last."""
+    settings = Settings(
+        env="local", plugin_mirror=os.environ.get("TF_PLUGIN_MIRROR"), emulator_port=emulator_port
+    )
+    platform = Platform.connect(settings)
+    bootstrap(platform, progress=lambda _: None)
+    apply_layers(platform, existing_layers(), progress=lambda _: None)
+    return platform

@@ -1,5 +1,5 @@
-"""The whole platform on the embedded emulator, bootstrapped and applied once for this module:
-what ECS would run (each container's environment, health checks and volumes, from the images'
+"""The whole platform on the embedded emulator (the session's `applied_platform`): what ECS
+would run (each container's environment, health checks and volumes, from the images'
 Dockerfiles and the task definitions the layers registered), plan comments on a pull request,
 deploys of every image built here with Terraform keeping them, then a destroy that leaves
 nothing. The tests run in file order; the last one destroys."""
@@ -24,7 +24,7 @@ from ops.containers import ImageConfig, effective_environment, secret_resolver
 from ops.deploy import deploy
 from ops.loadtest import deployed_target
 from ops.plan_comment import GitHub, PullRequest, marker, render, upsert
-from ops.platform import LayerResult, Platform, Settings, apply_layers, bootstrap, destroy_layers, plan_layers
+from ops.platform import LayerResult, Platform, Settings, bootstrap, destroy_layers, plan_layers
 from ops.terraform import existing_layers
 
 from .github_standin import GitHubStandIn
@@ -38,18 +38,14 @@ def quiet(_: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def platform(emulator_port: int) -> Platform:
-    settings = Settings(
-        env="local", plugin_mirror=os.environ.get("TF_PLUGIN_MIRROR"), emulator_port=emulator_port
-    )
-    platform = Platform.connect(settings)
-    bootstrap(platform, progress=quiet)
-    return platform
+def platform(applied_platform: Platform) -> Platform:
+    return applied_platform
 
 
 @pytest.fixture(scope="module")
-def applied(platform: Platform) -> list[LayerResult]:
-    return apply_layers(platform, LAYERS, progress=quiet)
+def applied(applied_platform: Platform) -> list[LayerResult]:
+    """What each layer holds, as an apply reports it."""
+    return [LayerResult(name, 0, 0.0, applied_platform.layer(name).outputs()) for name in LAYERS]
 
 
 @pytest.fixture(scope="module")
@@ -195,7 +191,7 @@ def test_every_image_deploys_and_terraform_keeps_what_was_deployed(
     for image in images():
         result = deploy(platform.aws, "local", image, "0123abc", timeout=60, progress=quiet)
         assert result.image.endswith(f"/local/{image}:0123abc")
-        assert result.revision.endswith(":2")
+        assert int(result.revision.rsplit(":", 1)[1]) > int(result.previous_revision.rsplit(":", 1)[1])
     summaries = plan_layers(platform, ["03-services", "04-observability"], progress=quiet)
     assert not any(s.has_changes for s in summaries), [
         (s.layer, s.added, s.changed, s.replaced) for s in summaries

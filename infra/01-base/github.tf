@@ -1,15 +1,22 @@
 # GitHub Actions reach this environment through OIDC only (no stored keys): three roles,
-# each trusting one kind of workflow run of one repository.
-# - plan: pull requests (plan.yml), read-only plus the state lock files.
-# - apply: runs in the GitHub environment of this name (apply.yml), gated by its reviewers.
-# - deploy: the same environment (deploy.yml), limited to pushing images and rolling out.
+# each trusting the jobs of one workflow file of one repository. The repository's OIDC
+# subject is customised to carry the workflow a job comes from (job_workflow_ref;
+# docs/runbooks/new-account.md, step 5): IAM matches only `sub` and `aud` of a GitHub token,
+# and without the workflow in `sub` a deploy job and an apply job of the same environment
+# would present the same subject.
+# - plan: pull requests (plan.yml), reads what a plan reads, writes only the state locks.
+# - apply: apply-environment.yml in the GitHub environment of this name, gated by its reviewers.
+# - deploy: deploy-environment.yml in the same environment: push images and roll out only.
 
 locals {
   github_enabled = var.github_repository != ""
-  github_subjects = {
-    plan   = "repo:${var.github_repository}:pull_request"
-    apply  = "repo:${var.github_repository}:environment:${var.environment}"
-    deploy = "repo:${var.github_repository}:environment:${var.environment}"
+  github_jobs = {
+    plan   = { context = "pull_request", workflow = "plan.yml", ref = "refs/pull/*/merge" }
+    apply  = { context = "environment:${var.environment}", workflow = "apply-environment.yml", ref = "refs/heads/main" }
+    deploy = { context = "environment:${var.environment}", workflow = "deploy-environment.yml", ref = "refs/heads/main" }
+  }
+  github_subjects = { for kind, job in local.github_jobs : kind =>
+    "repo:${var.github_repository}:${job.context}:job_workflow_ref:${var.github_repository}/.github/workflows/${job.workflow}@${job.ref}"
   }
   account_arn_prefix = "arn:${data.aws_partition.current.partition}"
   account_id         = data.aws_caller_identity.current.account_id
@@ -26,7 +33,7 @@ data "aws_iam_openid_connect_provider" "github" {
 }
 
 data "aws_iam_policy_document" "github_trust" {
-  #checkov:skip=CKV_AWS_358:The subject is matched exactly (StringEquals) to repo:OWNER/NAME:pull_request or :environment:<env>, OWNER/NAME validated; checkov cannot read for_each values
+  #checkov:skip=CKV_AWS_358:The subject names one repository, one context and one workflow file (only a pull request number is a wildcard); checkov cannot read for_each values
   for_each = local.github_enabled ? local.github_subjects : {}
 
   statement {
@@ -41,7 +48,7 @@ data "aws_iam_policy_document" "github_trust" {
       values   = ["sts.amazonaws.com"]
     }
     condition {
-      test     = "StringEquals"
+      test     = "StringLike"
       variable = "token.actions.githubusercontent.com:sub"
       values   = [each.value]
     }
@@ -75,6 +82,9 @@ resource "aws_iam_role_policy_attachment" "github_apply_admin" {
   policy_arn = "${local.account_arn_prefix}:iam::aws:policy/AdministratorAccess"
 }
 
+# ReadOnlyAccess reads the configuration of every service a plan refreshes; pull-request code
+# runs with this role, so it may read no object but the layers' states and no secret but the
+# one a plan needs.
 data "aws_iam_policy_document" "github_plan" {
   #checkov:skip=CKV_AWS_356:secretsmanager:GetRandomPassword has no resource-level permissions
   count = local.github_enabled ? 1 : 0
@@ -100,10 +110,32 @@ data "aws_iam_policy_document" "github_plan" {
     resources = ["arn:${data.aws_partition.current.partition}:application-autoscaling:${var.aws_region}:${local.account_id}:scalable-target/*"]
   }
 
+  # Refreshing a secret version reads its value (write-only ones too), and 03-services reads
+  # the comment store's AUTH token to set it on ElastiCache, which has no write-only token
+  # argument: a plan reads the secrets Terraform manages in this environment (the provider's
+  # default tags mark them), and no other, such as the alert receivers' keys.
   statement {
-    sid       = "ReadSecretsTheLayersRead"
+    sid       = "ReadTheSecretsTerraformManages"
     actions   = ["secretsmanager:GetSecretValue"]
     resources = ["${local.account_arn_prefix}:secretsmanager:${var.aws_region}:${local.account_id}:secret:${var.environment}/*"]
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/ManagedBy"
+      values   = ["terraform"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:ResourceTag/Environment"
+      values   = [var.environment]
+    }
+  }
+
+  # The S3 backend reads a lock file it finds before it writes its own.
+  statement {
+    sid           = "NoObjectButStatesAndLocks"
+    effect        = "Deny"
+    actions       = ["s3:GetObject", "s3:GetObjectVersion"]
+    not_resources = ["${local.account_arn_prefix}:s3:::${var.state_bucket}/*/terraform.tfstate", "${local.account_arn_prefix}:s3:::${var.state_bucket}/*.tflock"]
   }
 }
 
@@ -131,9 +163,7 @@ data "aws_iam_policy_document" "github_deploy" {
     sid = "PushImages"
     actions = [
       "ecr:BatchCheckLayerAvailability",
-      "ecr:BatchGetImage",
       "ecr:CompleteLayerUpload",
-      "ecr:DescribeImages",
       "ecr:DescribeRepositories",
       "ecr:InitiateLayerUpload",
       "ecr:PutImage",
@@ -147,7 +177,6 @@ data "aws_iam_policy_document" "github_deploy" {
     actions = [
       "ecs:DeregisterTaskDefinition",
       "ecs:DescribeTaskDefinition",
-      "ecs:ListTaskDefinitions",
       "ecs:RegisterTaskDefinition",
     ]
     resources = ["*"]

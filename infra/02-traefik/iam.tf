@@ -39,19 +39,15 @@ resource "aws_iam_role" "task" {
   assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
 }
 
-# Exactly the calls of Traefik's ECS provider with autodiscoverclusters=false
-# (the original granted ecs:*).
+# Exactly the calls of Traefik's ECS provider with autodiscoverclusters=false on Fargate
+# (the original granted ecs:*): list the cluster's tasks, describe them and their task
+# definitions. ecs:DescribeContainerInstances and ec2:DescribeInstances serve EC2 capacity
+# only, which this cluster has none of (tests/test_least_privilege.py runs the provider).
 data "aws_iam_policy_document" "task" {
-  #checkov:skip=CKV_AWS_356:DescribeTaskDefinition and ec2:DescribeInstances have no resource-level permissions
-  statement {
-    sid       = "DescribeOwnCluster"
-    actions   = ["ecs:DescribeClusters"]
-    resources = [local.base.cluster_arn]
-  }
-
+  #checkov:skip=CKV_AWS_356:ecs:DescribeTaskDefinition has no resource-level permissions
   statement {
     sid       = "ListOwnClusterTasks"
-    actions   = ["ecs:ListTasks", "ecs:DescribeContainerInstances"]
+    actions   = ["ecs:ListTasks"]
     resources = ["*"]
     condition {
       test     = "ArnEquals"
@@ -67,8 +63,8 @@ data "aws_iam_policy_document" "task" {
   }
 
   statement {
-    sid       = "ReadDefinitionsAndInstances"
-    actions   = ["ecs:DescribeTaskDefinition", "ec2:DescribeInstances"]
+    sid       = "ReadDefinitions"
+    actions   = ["ecs:DescribeTaskDefinition"]
     resources = ["*"]
   }
 }

@@ -86,18 +86,22 @@ data "aws_iam_policy_document" "efs" {
     }
   }
 
-  statement {
-    sid       = "MountThroughAccessPoints"
-    actions   = ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"]
-    resources = [aws_efs_file_system.this.arn]
-    principals {
-      type        = "AWS"
-      identifiers = [for name, role in aws_iam_role.task : role.arn if contains(keys(aws_efs_access_point.this), name)]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "elasticfilesystem:AccessPointArn"
-      values   = [for point in aws_efs_access_point.this : point.arn]
+  # Each component through its own access point only: Prometheus cannot mount Grafana's data.
+  dynamic "statement" {
+    for_each = aws_efs_access_point.this
+    content {
+      sid       = "Mount${title(statement.key)}ThroughItsAccessPoint"
+      actions   = ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"]
+      resources = [aws_efs_file_system.this.arn]
+      principals {
+        type        = "AWS"
+        identifiers = [aws_iam_role.task[statement.key].arn]
+      }
+      condition {
+        test     = "StringEquals"
+        variable = "elasticfilesystem:AccessPointArn"
+        values   = [statement.value.arn]
+      }
     }
   }
 }

@@ -48,9 +48,10 @@ resource "aws_iam_role" "task" {
   assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
 }
 
-# Prometheus' ECS discovery sidecar: the tasks of this environment's cluster.
+# Prometheus' ECS discovery sidecar: the tasks of this environment's cluster, the calls of one
+# refresh (tests/test_least_privilege.py runs one).
 data "aws_iam_policy_document" "discovery" {
-  #checkov:skip=CKV_AWS_356:DescribeTaskDefinition and ec2:DescribeInstances have no resource-level permissions
+  #checkov:skip=CKV_AWS_356:DescribeTaskDefinition has no resource-level permissions
   statement {
     sid       = "ListOwnClusterTasks"
     actions   = ["ecs:ListTasks"]
@@ -66,12 +67,6 @@ data "aws_iam_policy_document" "discovery" {
     sid       = "DescribeOwnClusterTasks"
     actions   = ["ecs:DescribeTasks"]
     resources = ["arn:${local.partition}:ecs:${var.aws_region}:${local.account}:task/${local.base.cluster_name}/*"]
-  }
-
-  statement {
-    sid       = "DescribeOwnCluster"
-    actions   = ["ecs:DescribeClusters"]
-    resources = [local.base.cluster_arn]
   }
 
   statement {

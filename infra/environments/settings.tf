@@ -74,7 +74,7 @@ variable "log_retention_days" {
 variable "traefik" {
   description = "Traefik service: pinned image, size and autoscaling bounds."
   type = object({
-    image          = optional(string, "traefik:v3.3.4")
+    image          = optional(string, "traefik:v3.7.15")
     cpu            = optional(number, 256)
     memory         = optional(number, 512)
     min_capacity   = optional(number, 2)

@@ -18,6 +18,12 @@ provider "aws" {
   region = var.aws_region
 
   default_tags {
-    tags = merge(var.tags, { Layer = basename(abspath(path.root)) }) # the layer this file is linked into
+    # Layer: the root this file is linked into. Environment and ManagedBy: the plan role reads
+    # only the secrets they mark (01-base/github.tf).
+    tags = merge(var.tags, {
+      Layer       = basename(abspath(path.root))
+      Environment = var.environment
+      ManagedBy   = "terraform"
+    })
   }
 }

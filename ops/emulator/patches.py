@@ -1,55 +1,14 @@
-"""The embedded AWS emulator: moto's server, on loopback, with the gaps Terraform hits closed.
-
-The Terraform code is pure AWS (DESIGN decision 1). Where moto lacks an API that the
-AWS provider calls, this module adds it to moto, never to the `.tf` files. Each
-patch names the provider call it serves. Run it with `python -m ops.emulator`;
-`invoke up` starts it in the background.
-"""
+"""Where moto lacks an API the AWS provider calls, or answers differently from AWS, the gap is
+closed here, one function per gap, each naming the provider call (or the AWS document) it
+serves (docs/adr/0004)."""
 
 from __future__ import annotations
 
-import argparse
 import inspect
 import json
 import os
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
-
-import requests
-
-from . import REPO
-
-HOST = "127.0.0.1"
-DEFAULT_PORT = 4566
-STATE_DIR = REPO / ".data" / "emulator"
-DUMMY_CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "test",
-    "AWS_SECRET_ACCESS_KEY": "test",  # pragma: allowlist secret (the emulator accepts any key)
-}
-# Settings the emulator process needs (see DESIGN "Known gaps of the emulator").
-EMULATOR_ENV = {
-    "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
-    "MOTO_ALLOW_NONEXISTENT_REGION": "false",
-}
-
-
-def endpoint(port: int = DEFAULT_PORT) -> str:
-    return f"http://{HOST}:{port}"
-
-
-def client_env(port: int = DEFAULT_PORT, region: str = "us-east-1") -> dict[str, str]:
-    """What Terraform, boto3 and ecs-deploy need to talk to the emulator instead of AWS."""
-    return {
-        "AWS_ENDPOINT_URL": endpoint(port),
-        "AWS_REGION": region,
-        "AWS_DEFAULT_REGION": region,
-        **DUMMY_CREDENTIALS,
-    }
 
 
 def _patch_application_autoscaling() -> None:
@@ -184,6 +143,10 @@ def _patch_ecs_scheduler() -> None:
 
     def update_and_schedule(self: EC2ContainerServiceBackend, service_properties: dict[str, Any]) -> Service:
         service = update_service(self, dict(service_properties))
+        # AWS answers the revision's ARN, however it was named (family:revision); moto keeps the
+        # name, and the provider's read of the service then fails on it.
+        if service_properties.get("task_definition") and service.task_definition:
+            service.task_definition = self.describe_task_definition(service.task_definition).arn
         if service_properties.get("task_definition") or service_properties.get("desired_count") is not None:
             schedule(self, service)
         return service
@@ -396,7 +359,28 @@ def _patch_service_linked_role_names() -> None:
     models.SERVICE_NAME_CONVERSION.setdefault("ecs", "ECS")
 
 
+def _patch_ecs_latest_active_revision() -> None:
+    """The module's `data "aws_ecs_task_definition"` by family: "if a revision isn't specified,
+    the latest ACTIVE revision is used" (API_DescribeTaskDefinition); moto answers the latest
+    revision even when a failed deploy's rollback deregistered it, and the next plan would
+    move the service onto the failed revision."""
+    from moto.ecs.models import EC2ContainerServiceBackend, TaskDefinition
+
+    describe = EC2ContainerServiceBackend.describe_task_definition
+
+    def describe_latest_active(self: EC2ContainerServiceBackend, task_definition_str: str) -> TaskDefinition:
+        name = task_definition_str.split("/")[-1]
+        revisions = self.task_definitions.get(name) or {}
+        active = [number for number, definition in revisions.items() if definition.status == "ACTIVE"]
+        if ":" not in name and active:
+            return describe(self, f"{name}:{max(active)}")
+        return describe(self, task_definition_str)
+
+    EC2ContainerServiceBackend.describe_task_definition = describe_latest_active  # type: ignore[method-assign]
+
+
 PATCHES: list[Callable[[], None]] = [
+    _patch_ecs_latest_active_revision,
     _patch_service_linked_role_names,
     _patch_route53_private_zones,
     _patch_application_autoscaling,
@@ -407,102 +391,3 @@ PATCHES: list[Callable[[], None]] = [
     _patch_efs_policies,
     _patch_elasticache_members,
 ]
-
-
-_patched = False
-
-
-def start_in_process(port: int) -> Any:
-    """Apply the patches (once) and start moto's server in a thread of this process."""
-    global _patched
-    os.environ.update(EMULATOR_ENV)
-    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
-
-    if not _patched:
-        for patch in PATCHES:
-            patch()
-        _patched = True
-    server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
-    server.start()
-    return server
-
-
-def serve(port: int) -> None:
-    """Run the patched moto server in the foreground until SIGTERM/SIGINT."""
-    server = start_in_process(port)
-    print(f"emulator listening on {endpoint(port)}", flush=True)
-    stopped = False
-
-    def stop(*_: object) -> None:
-        nonlocal stopped
-        stopped = True
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    while not stopped:
-        time.sleep(0.2)
-    server.stop()
-
-
-def is_running(port: int = DEFAULT_PORT) -> bool:
-    try:
-        return requests.get(f"{endpoint(port)}/moto-api/", timeout=1).ok
-    except requests.ConnectionError:
-        return False
-
-
-def pid_file(port: int) -> Path:
-    return STATE_DIR / f"emulator-{port}.pid"
-
-
-def start_background(port: int = DEFAULT_PORT, timeout: float = 30.0) -> bool:
-    """Start the emulator unless one answers on ``port``; True if this call started it."""
-    if is_running(port):
-        return False
-    STATE_DIR.mkdir(parents=True, exist_ok=True)
-    log = (STATE_DIR / f"emulator-{port}.log").open("ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ops.emulator", "--port", str(port)],
-        cwd=REPO,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # outlives the invoke process that started it
-    )
-    pid_file(port).write_text(str(process.pid))
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the emulator exited with {process.returncode}; see {log.name}")
-        if is_running(port):
-            return True
-        time.sleep(0.2)
-    raise TimeoutError(
-        f"the emulator did not answer on {endpoint(port)} within {timeout:.0f} s; see {log.name}"
-    )
-
-
-def stop_background(port: int = DEFAULT_PORT) -> bool:
-    """Stop the emulator this repo started on ``port``; True if one was stopped."""
-    path = pid_file(port)
-    if not path.exists():
-        return False
-    pid = int(path.read_text())
-    path.unlink()
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return False
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and is_running(port):
-        time.sleep(0.1)
-    return True
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
-    serve(parser.parse_args().port)
-
-
-if __name__ == "__main__":
-    main()

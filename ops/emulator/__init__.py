@@ -1,0 +1,211 @@
+"""The embedded AWS emulator: moto's server, on loopback, with the gaps Terraform hits closed.
+
+The Terraform code is pure AWS (DESIGN decision 1). Where moto lacks an API that the
+AWS provider calls, `patches` adds it to moto, never to the `.tf` files; `iam` makes it
+authorise the principals under test as IAM does. Run it with `python -m ops.emulator`;
+`invoke up` starts it in the background.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from ops import REPO
+
+HOST = "127.0.0.1"
+DEFAULT_PORT = 4566
+DEFAULT_ACCOUNT = "123456789012"  # moto's account for the emulator's own keys
+STATE_DIR = REPO / ".data" / "emulator"
+DUMMY_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "test",
+    "AWS_SECRET_ACCESS_KEY": "test",  # pragma: allowlist secret (the emulator accepts any key)
+}
+# Settings the emulator process needs (see DESIGN "Known gaps of the emulator").
+EMULATOR_ENV = {
+    "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
+    "MOTO_ALLOW_NONEXISTENT_REGION": "false",
+}
+
+
+def endpoint(port: int = DEFAULT_PORT) -> str:
+    return f"http://{HOST}:{port}"
+
+
+def client_env(port: int = DEFAULT_PORT, region: str = "us-east-1") -> dict[str, str]:
+    """What Terraform, boto3 and ecs-deploy need to talk to the emulator instead of AWS."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint(port),
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        **DUMMY_CREDENTIALS,
+    }
+
+
+_patched = False
+
+
+def platform_routes(app: Any) -> Any:
+    """moto's WSGI app plus the emulator's own routes under /_platform/:
+    - GET/DELETE /_platform/iam/calls: the authorisations made for principals under test;
+    - GET /_platform/ecs/credentials/<role>: a task role's credentials as the ECS agent serves
+      them to a container (AWS_CONTAINER_CREDENTIALS_FULL_URI), for a role trusting ECS tasks;
+    - PUT /_platform/ecs/failed-tasks?count=N: the next revisions' tasks fail to start (a broken
+      image; the ECS scheduler patch reads it), 0 to stop."""
+    from moto.iam.models import iam_backends
+    from moto.sts.models import sts_backends
+    from werkzeug.wrappers import Request, Response
+
+    from . import iam
+
+    def routes(environ: dict[str, Any], start_response: Any) -> Any:
+        request = Request(environ)
+        if not request.path.startswith("/_platform/"):
+            return app(environ, start_response)
+        account, region = DEFAULT_ACCOUNT, request.args.get("region", "us-east-1")
+        if request.path == "/_platform/iam/calls":
+            if request.method == "DELETE":
+                iam.LEDGER.clear()
+            response = Response(iam.calls_json(), content_type="application/json")
+        elif request.path == "/_platform/ecs/failed-tasks" and request.method == "PUT":
+            os.environ["MOTO_ECS_SERVICE_FAILED_TASKS"] = str(int(request.args.get("count", "0")))
+            response = Response(status=204)
+        elif request.path.startswith("/_platform/ecs/credentials/"):
+            role = request.path.rsplit("/", 1)[-1]
+            try:
+                body = iam.container_credentials(
+                    sts_backends[account]["global"], iam_backends[account]["aws"], role, region
+                )
+                response = Response(json.dumps(body), content_type="application/json")
+            except PermissionError as exc:
+                response = Response(
+                    json.dumps({"message": str(exc)}), status=403, content_type="application/json"
+                )
+        else:
+            response = Response(status=404)
+        return response(environ, start_response)
+
+    return routes
+
+
+def start_in_process(port: int) -> Any:
+    """Apply the patches (once) and start moto's server in a thread of this process."""
+    global _patched
+    os.environ.update(EMULATOR_ENV)
+    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
+
+    if not _patched:
+        from . import iam
+        from .patches import PATCHES
+
+        for patch in PATCHES:
+            patch()
+        iam.install()
+        _patched = True
+
+    class Server(ThreadedMotoServer):
+        def _server_entry(self) -> None:
+            app = platform_routes(DomainDispatcherApplication(create_backend_app))
+            self._server = make_server(HOST, port, app, True, request_handler=MotoRequestHandler)
+            self._server_ready_event.set()
+            self._server.serve_forever()
+
+    server = Server(ip_address=HOST, port=port, verbose=False)
+    server.start()
+    return server
+
+
+def serve(port: int) -> None:
+    """Run the patched moto server in the foreground until SIGTERM/SIGINT."""
+    server = start_in_process(port)
+    print(f"emulator listening on {endpoint(port)}", flush=True)
+    stopped = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopped
+        stopped = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    while not stopped:
+        time.sleep(0.2)
+    server.stop()
+
+
+def is_running(port: int = DEFAULT_PORT) -> bool:
+    try:
+        return requests.get(f"{endpoint(port)}/moto-api/", timeout=1).ok
+    except requests.ConnectionError:
+        return False
+
+
+def pid_file(port: int) -> Path:
+    return STATE_DIR / f"emulator-{port}.pid"
+
+
+def start_background(port: int = DEFAULT_PORT, timeout: float = 30.0) -> bool:
+    """Start the emulator unless one answers on ``port``; True if this call started it."""
+    if is_running(port):
+        return False
+    STATE_DIR.mkdir(parents=True, exist_ok=True)
+    log = (STATE_DIR / f"emulator-{port}.log").open("ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ops.emulator", "--port", str(port)],
+        cwd=REPO,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # outlives the invoke process that started it
+    )
+    pid_file(port).write_text(str(process.pid))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the emulator exited with {process.returncode}; see {log.name}")
+        if is_running(port):
+            return True
+        time.sleep(0.2)
+    raise TimeoutError(
+        f"the emulator did not answer on {endpoint(port)} within {timeout:.0f} s; see {log.name}"
+    )
+
+
+def stop_background(port: int = DEFAULT_PORT) -> bool:
+    """Stop the emulator this repo started on ``port``; True if one was stopped."""
+    path = pid_file(port)
+    if not path.exists():
+        return False
+    pid = int(path.read_text())
+    path.unlink()
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return False
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and is_running(port):
+        time.sleep(0.1)
+    return True
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    serve(parser.parse_args().port)
+
+
+if __name__ == "__main__":
+    main()
