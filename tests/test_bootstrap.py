@@ -4,6 +4,7 @@ shares (the GitHub OIDC provider, ECS's service-linked role)."""
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -72,3 +73,17 @@ def test_bootstrap_makes_each_thing_once_and_a_second_environment_reuses_the_acc
     assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
     assert s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]["BlockPublicPolicy"]
     dev.require_state_bucket()  # nothing to say once it exists
+
+
+def test_a_bucket_answering_403_is_one_line_not_a_traceback(emulator_port: int) -> None:
+    """Credentials that may not read the bucket (the emulator enforces IAM for them)."""
+    root = AwsContext.from_environ(emulator.client_env(emulator_port))
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+             "Principal": {"AWS": f"arn:aws:iam::{root.account_id()}:root"}}]}  # fmt: skip
+    root.client("iam").create_role(RoleName="no-s3", AssumeRolePolicyDocument=json.dumps(trust))
+    stranger = Platform.connect(
+        Settings(env="dev"), aws=root.assume(f"arn:aws:iam::{root.account_id()}:role/no-s3")
+    )
+    bootstrap(Platform.connect(Settings(env="dev"), aws=root), progress=quiet)
+    with pytest.raises(StateBucketUnavailable, match=r"answers 403: your credentials may not read it"):
+        plan_layers(stranger, ["01-base"], progress=quiet)
