@@ -117,16 +117,16 @@ def print_table(title: str, columns: list[str], rows: list[list[str]]) -> None:
     help={
         "port": "port to listen on (default 8000)",
         "host": "address to bind (default 127.0.0.1; 0.0.0.0 exposes it to the network)",
-        "workers": "gunicorn worker processes (default 2)",
+        "workers": "server worker processes (default 2)",
         "store": "comment store URL: sqlite:///path.db (default .data/comments.db) or redis://host:6379/0",
     }
 )
 def serve(c: Context, port: int = 8000, host: str = "127.0.0.1", workers: int = 2, store: str = "") -> None:
-    """Run api-comments under gunicorn in the foreground."""
-    from ops.server import gunicorn_command
+    """Run api-comments under its server (Granian) in the foreground."""
+    from ops.server import server_command
 
     with clear_errors():
-        argv, env = gunicorn_command(port=port, workers=workers, store=store or None)
+        argv, env = server_command(port=port, workers=workers, store=store or None)
     env["HOST"] = host
     print(f"api-comments on http://{host}:{port} (store {env['API_COMMENTS_STORE_URL']}); Ctrl-C stops it")
     c.run(shlex.join(argv), env=env, echo=True, pty=False)
@@ -154,6 +154,34 @@ def bench(c: Context, connections: int = 50, seconds: int = 5, rounds: int = 3, 
     print(text)
     if write:
         write_figures("bench", text)
+
+
+@task(
+    help={
+        "host": "base URL to probe (default: start api-comments locally, SQLite store)",
+        "connections": "slow connections of each kind (default 20)",
+        "seconds": "seconds of probing per kind (default 8)",
+        "write": "write the figures into docs/performance.md",
+    }
+)
+def slow_clients(
+    c: Context, host: str = "", connections: int = 20, seconds: int = 8, write: bool = False
+) -> None:
+    """Slow-header and slow-body clients: does /health still answer?"""
+    from contextlib import nullcontext
+
+    from ops.server import serve_in_background
+    from ops.slowclients import COLUMNS, KINDS, markdown, probe
+
+    server = None
+    if not host:
+        server, host = serve_in_background(store="sqlite:///" + str(REPO / ".data" / "slow-clients.db"))
+    with clear_errors(), server or nullcontext():
+        results = [probe(host, kind=kind, connections=connections, seconds=seconds) for kind in KINDS]
+    print_table(f"slow clients against {host}", COLUMNS, [r.row() for r in results])
+    if write:
+        command = f"invoke slow-clients --connections {connections} --seconds {seconds}"
+        write_figures("slow-clients", markdown(results, command, host))
 
 
 @task
@@ -628,6 +656,6 @@ def iam_report(c: Context, port: int = 0) -> None:
 
 
 # Defaults (terraform.plugin_mirror, terraform.emulator_port) live in invoke.yaml.
-ns = Collection(serve, bench, lock, up, bootstrap, region, down, plan, apply, destroy, output, deploy, build,
-                images, docs, validate, actionlint, loadtest, ratelimit_check, discovery_bench,
+ns = Collection(serve, bench, slow_clients, lock, up, bootstrap, region, down, plan, apply, destroy, output,
+                deploy, build, images, docs, validate, actionlint, loadtest, ratelimit_check, discovery_bench,
                 dashboards, observability_check, iam_report)  # fmt: skip

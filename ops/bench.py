@@ -1,6 +1,6 @@
 """HTTP benchmark of api-comments against the ceiling of the Python HTTP stack here.
 
-The ceiling is a minimal WSGI app served by the same gunicorn settings, so the ratio
+The ceiling is a minimal WSGI app served by the same server settings, so the ratio
 says how much of the stack's capacity the service keeps; absolute figures move with
 the machine, ratios much less. Scenarios are interleaved round by round and medians
 reported, because these machines are noisy.
@@ -205,7 +205,7 @@ def markdown(report: BenchReport, command: str) -> str:
     )
     return (
         f"Command: `{command}`; {report.rounds} interleaved rounds of {report.seconds} s each, "
-        f"{report.connections} connections, gunicorn {report.workers} workers x 4 threads (gthread), "
+        f"{report.connections} connections, Granian {report.workers} workers x 4 threads, "
         "embedded SQLite store, wrk on the same machine.\n\n" + "\n".join(rows) + "\n\n" + verdicts + "\n"
     )
 

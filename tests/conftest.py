@@ -1,4 +1,4 @@
-"""Shared fixtures: real servers (redis-server, gunicorn) on loopback ports, the emulator, and
+"""Shared fixtures: real servers (redis-server, api-comments) on loopback ports, the emulator, and
 the platform applied to it once for the whole session."""
 
 from __future__ import annotations
@@ -23,13 +23,15 @@ from ops.tools import require
 
 
 class RedisServer:
-    """A real redis-server with an append-only file fsynced on every write, so a
-    restart keeps everything it acknowledged (as ElastiCache's Multi-AZ would)."""
+    """A real redis-server. By default with an append-only file fsynced on every write, so a
+    restart keeps what it acknowledged; `elasticache=True` runs it as ElastiCache does (no
+    append-only file, no snapshots), optionally as the replica of another."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, elasticache: bool = False, replica_of: int | None = None) -> None:
         self.directory = directory
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
+        self.elasticache, self.replica_of = elasticache, replica_of
 
     @property
     def url(self) -> str:
@@ -37,9 +39,13 @@ class RedisServer:
 
     def start(self) -> RedisServer:
         self.directory.mkdir(parents=True, exist_ok=True)
-        argv = [require("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1",
-                "--dir", str(self.directory), "--appendonly", "yes", "--appendfsync", "always",
-                "--save", "", "--protected-mode", "yes"]  # fmt: skip
+        durability = (
+            ["--appendonly", "no"] if self.elasticache else ["--appendonly", "yes", "--appendfsync", "always"]
+        )
+        argv = [require("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                "--dir", str(self.directory), *durability, "--protected-mode", "yes"]  # fmt: skip
+        if self.replica_of:
+            argv += ["--replicaof", "127.0.0.1", str(self.replica_of)]
         log = (self.directory / "redis.log").open("ab")
         self.process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
         client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
@@ -55,6 +61,12 @@ class RedisServer:
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.terminate()
+            self.process.wait(timeout=10)
+
+    def crash(self) -> None:
+        """kill -9: what a lost node does, nothing flushed."""
+        if self.process:
+            self.process.kill()
             self.process.wait(timeout=10)
 
     def flush(self) -> None:

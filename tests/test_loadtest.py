@@ -1,4 +1,4 @@
-"""`invoke loadtest`: Locust's realistic mix against a real api-comments under gunicorn."""
+"""`invoke loadtest`: Locust's realistic mix against a real api-comments under its server."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tool discovery, the gunicorn command, and the task surface."""
+"""Tool discovery, the server command, and the task surface."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ops import REPO
-from ops.server import gunicorn_command
+from ops.server import server_command
 from ops.tools import MissingTool, require
 
 
@@ -23,17 +23,18 @@ def test_missing_tool_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> N
 
 def test_tools_of_the_running_virtualenv_come_first(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", "/nonexistent")
-    assert require("gunicorn") == str(Path(sys.executable).parent / "gunicorn")
+    assert require("granian") == str(Path(sys.executable).parent / "granian")
 
 
-def test_gunicorn_command_uses_the_image_config() -> None:
-    argv, env = gunicorn_command(port=9000, workers=3, store="redis://127.0.0.1:6379/0")
-    assert argv[1:] == ["--config", str(REPO / "app" / "gunicorn.conf.py")]
+def test_the_server_command_is_the_images() -> None:
+    argv, env = server_command(port=9000, workers=3, store="redis://127.0.0.1:6379/0")
+    assert argv == [sys.executable, "-m", "api_comments.server"]  # the image's CMD, app/Dockerfile
+    assert 'CMD ["python", "-m", "api_comments.server"]' in (REPO / "app" / "Dockerfile").read_text()
     assert env == {
         "HOST": "127.0.0.1",
         "PORT": "9000",
-        "GUNICORN_WORKERS": "3",
-        "GUNICORN_THREADS": "4",
+        "SERVER_WORKERS": "3",
+        "SERVER_THREADS": "4",
         "API_COMMENTS_STORE_URL": "redis://127.0.0.1:6379/0",
     }
 
@@ -75,8 +76,8 @@ def test_every_task_is_listed_with_a_help_line() -> None:
     assert all(help_line and len(help_line) <= 72 for help_line in tasks.values()), tasks
 
 
-def test_dry_serve_prints_the_gunicorn_command_without_running_it() -> None:
+def test_dry_serve_prints_the_server_command_without_running_it() -> None:
     result = invoke("--dry", "serve", "--port", "8123", "--workers", "3")
     assert result.returncode == 0, result.stderr
-    assert "gunicorn --config" in result.stdout + result.stderr
+    assert "-m api_comments.server" in result.stdout + result.stderr
     assert "http://127.0.0.1:8123" in result.stdout

@@ -26,6 +26,12 @@ locals {
     "--entrypoints.web.forwardedheaders.trustedips=${local.base.vpc_cidr}",
     "--entrypoints.internal.address=:${local.ports.internal}",
     "--entrypoints.internal.forwardedheaders.trustedips=${local.base.vpc_cidr}",
+    # A request must arrive whole within 15 s (slow clients); idle keep-alive connections
+    # outlive the ALB's 60 s, so the ALB closes them first.
+    "--entrypoints.web.transport.respondingtimeouts.readtimeout=15s",
+    "--entrypoints.internal.transport.respondingtimeouts.readtimeout=15s",
+    "--entrypoints.web.transport.respondingtimeouts.idletimeout=75s",
+    "--entrypoints.internal.transport.respondingtimeouts.idletimeout=75s",
     "--entrypoints.ping.address=:${local.ports.ping}",
     "--entrypoints.metrics.address=:${local.ports.metrics}",
     "--ping=true",

@@ -54,16 +54,18 @@ module "api-comments" {
   auto_scaling_max_capacity  = 8
 
   # The write-up's rate limit test: 10 requests per 5 s, bursts of 20, client IP from X-Forwarded-For.
-  rate_limit                 = { average = 10, period = "5s", burst = 20, source_ip_depth = 1 }
-  circuit_breaker_expression = "NetworkErrorRatio() > 0.30 || ResponseCodeRatio(500, 600, 0, 600) > 0.25"
+  rate_limit = { average = 10, period = "5s", burst = 20, source_ip_depth = 1 }
+  # Unhealthy backend only: network errors, 500 and 502-504, never what a client causes.
+  circuit_breaker_expression = "NetworkErrorRatio() > 0.30 || ResponseCodeRatio(500, 501, 0, 600) > 0.25 || ResponseCodeRatio(502, 505, 0, 600) > 0.25"
+  request_body_limit         = 16384 # the service's own limit (API_COMMENTS_MAX_CONTENT_LENGTH)
   retry_attempts             = 2
   health_check_path          = "/health"
   # The image's HEALTHCHECK (app/Dockerfile), which ECS would otherwise ignore.
   health_check_command = ["CMD", "python", "-c", "import os, urllib.request as u; u.urlopen('http://127.0.0.1:%s/health' % os.environ.get('PORT', '8000'), timeout=2)"]
 
   environment_variables = {
-    GUNICORN_WORKERS = "2"
-    GUNICORN_THREADS = "4"
+    SERVER_WORKERS = "2"
+    SERVER_THREADS = "4"
   }
   environment_variables_by_env = {
     prd = { API_COMMENTS_LOG_LEVEL = "WARNING" }

@@ -70,7 +70,9 @@ resource "aws_elasticache_replication_group" "comments" {
   apply_immediately          = var.environment != "prd"
 }
 
-# What api-comments reads at start (API_COMMENTS_STORE_URL): TLS, the token, the primary endpoint.
+# What api-comments reads at start (API_COMMENTS_STORE_URL): TLS, the token, the primary endpoint,
+# and how many replicas must have a comment before it is acknowledged: all of them, so the one
+# a failover promotes has it (docs/adr/0015).
 resource "aws_secretsmanager_secret" "store_url" {
   #checkov:skip=CKV2_AWS_57:Derived from the AUTH token; rotates with it
   #checkov:skip=CKV_AWS_149:The AWS managed key is enough here; a CMK adds cost and key policy upkeep
@@ -81,5 +83,5 @@ resource "aws_secretsmanager_secret" "store_url" {
 
 resource "aws_secretsmanager_secret_version" "store_url" {
   secret_id     = aws_secretsmanager_secret.store_url.id
-  secret_string = "rediss://:${data.aws_secretsmanager_secret_version.redis_auth.secret_string}@${aws_elasticache_replication_group.comments.primary_endpoint_address}:6379/0" # pragma: allowlist secret (a reference, not a value)
+  secret_string = "rediss://:${data.aws_secretsmanager_secret_version.redis_auth.secret_string}@${aws_elasticache_replication_group.comments.primary_endpoint_address}:6379/0?replicas=${var.redis.replicas}" # pragma: allowlist secret (a reference, not a value)
 }

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import orjson
-from flask import Flask, Response, g, jsonify, request
+from flask import Flask, Request, Response, g, jsonify, request
 from flask.json.provider import JSONProvider
 from prometheus_client import CollectorRegistry, Counter
 from prometheus_flask_exporter import PrometheusMetrics
@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, Reque
 
 from .api import bp
 from .logs import configure_logging
-from .store import StoreUnavailable, open_store
+from .store import OutcomeUnknown, StoreUnavailable, open_store
 from .tracing import init_tracing
 from .validation import ValidationError
 
@@ -27,6 +27,20 @@ log = logging.getLogger("api_comments")
 PROBE_PATHS = frozenset({"/health", "/ready", "/metrics"})
 UNTRACKED_PATHS = [f"^{path}$" for path in sorted(PROBE_PATHS)]
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+# HTTP's methods (RFC 9110 and PATCH): any other is "OTHER" wherever the app labels by
+# method, so a client inventing methods cannot add metric series (routing still sees it).
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"})
+
+
+class BoundedMethodRequest(Request):
+    """A request whose `method` is one of KNOWN_METHODS or "OTHER"."""
+
+    def __init__(self, environ: dict[str, Any], *args: Any, **kwargs: Any) -> None:
+        super().__init__(environ, *args, **kwargs)
+        if self.method not in KNOWN_METHODS:
+            self.method = "OTHER"
 
 
 class OrjsonProvider(JSONProvider):
@@ -45,6 +59,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     then from ``config``. The comment store is API_COMMENTS_STORE_URL, the one name
     the image, the task definition and `invoke serve` use (docs/adr/0008)."""
     app = Flask(__name__)
+    app.request_class = BoundedMethodRequest
     app.json = OrjsonProvider(app)
     app.config.from_mapping(
         STORE_URL=f"sqlite:///{app.instance_path}/comments.db",
@@ -67,12 +82,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def _init_metrics(app: Flask) -> None:
-    # Under gunicorn, PROMETHEUS_MULTIPROC_DIR is set (gunicorn.conf.py) and /metrics
+    # Under the server, PROMETHEUS_MULTIPROC_DIR is set (api_comments.server) and /metrics
     # sums every worker's values; otherwise (tests, flask run) one process counts.
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        from prometheus_flask_exporter.multiprocess import GunicornInternalPrometheusMetrics
+        from prometheus_flask_exporter.multiprocess import MultiprocessInternalPrometheusMetrics
 
-        metrics_class: type[PrometheusMetrics] = GunicornInternalPrometheusMetrics
+        metrics_class: type[PrometheusMetrics] = MultiprocessInternalPrometheusMetrics
     else:
         metrics_class = PrometheusMetrics
     metrics = metrics_class(
@@ -128,9 +143,16 @@ def _init_error_handlers(app: Flask) -> None:
     @app.errorhandler(StoreUnavailable)
     def unavailable(exc: StoreUnavailable) -> Response:
         log.warning("comment store unavailable: %s", exc)
-        response = error_response(
-            503, "SERVICE-UNAVAILABLE", "comment store unavailable, nothing was stored: retry later"
-        )
+        if isinstance(exc, OutcomeUnknown):
+            message = (
+                "the comment store did not confirm the comment: it may or may not be stored; "
+                "retrying with the same Idempotency-Key stores it at most once"
+            )
+        elif request.method == "POST":
+            message = "comment store unavailable, nothing was stored: retry later"
+        else:
+            message = "comment store unavailable: retry later"
+        response = error_response(503, "SERVICE-UNAVAILABLE", message)
         response.headers["Retry-After"] = "1"
         return response
 
@@ -141,7 +163,8 @@ def _init_error_handlers(app: Flask) -> None:
             message = f"no such route: {request.path}"
         elif isinstance(exc, MethodNotAllowed):
             allowed = ", ".join(sorted(set(exc.valid_methods or []) - {"HEAD", "OPTIONS"}))
-            message = f"method {request.method} is not allowed on {request.path}; allowed: {allowed}"
+            method = request.environ.get("REQUEST_METHOD", "")[:32]
+            message = f"method {method} is not allowed on {request.path}; allowed: {allowed}"
         elif isinstance(exc, RequestEntityTooLarge):
             message = f"request body is larger than {app.config['MAX_CONTENT_LENGTH']} bytes"
         status = (exc.name or "error").upper().replace(" ", "-")

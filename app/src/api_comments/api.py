@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
+import uuid
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
-from werkzeug.exceptions import UnsupportedMediaType
+from werkzeug.exceptions import UnprocessableEntity
 
-from .store import CommentStore, InvalidCursor, StoreUnavailable
+from .body import json_body
+from .store import GENERATED_KEY_PREFIX, CommentStore, InvalidCursor, KeyReused, StoreUnavailable
 from .validation import ValidationError, parse_content_id, parse_limit, parse_new_comment
 
 bp = Blueprint("comments", __name__)
@@ -17,17 +18,25 @@ def store() -> CommentStore:
     return current_app.extensions["comment_store"]  # type: ignore[no-any-return]
 
 
+def idempotency_key() -> str:
+    """The client's Idempotency-Key (a retry with the same key stores the comment once), or a
+    key of this request alone, so the store's own retries never store it twice."""
+    key = request.headers.get("Idempotency-Key", "")
+    if 0 < len(key) <= 255 and key.isascii() and key.isprintable():
+        return f"client:{key}"
+    return f"{GENERATED_KEY_PREFIX}{uuid.uuid4().hex}"
+
+
 @bp.post("/api/comment/new")
 def new_comment() -> Response:
-    if not request.is_json:
-        raise UnsupportedMediaType("Content-Type must be application/json")
-    body = request.get_data(cache=False)  # raises 413 past MAX_CONTENT_LENGTH
-    try:
-        data = json.loads(body)
-    except ValueError as exc:
-        raise ValidationError(f"request body is not valid JSON: {exc}") from exc
+    data = json_body(request, current_app.config["MAX_CONTENT_LENGTH"])
     new = parse_new_comment(data, current_app.config["COMMENT_MAX_LENGTH"])
-    store().add(new.content_id, new.email, new.comment)
+    try:
+        store().add(new.content_id, new.email, new.comment, idempotency_key())
+    except KeyReused as exc:
+        raise UnprocessableEntity(
+            "Idempotency-Key was already used for another comment: use a new key for a new comment"
+        ) from exc
     current_app.extensions["comments_created"].inc()
     return jsonify(
         status="SUCCESS",
@@ -66,7 +75,9 @@ def ready() -> Response:
     try:
         store().ping()
     except StoreUnavailable as exc:
-        response = jsonify(status="NOT-READY", message=f"comment store unavailable: {exc}")
+        # The store's address and error stay in the logs: /ready answers what, not where.
+        current_app.logger.warning("not ready: %s", exc)
+        response = jsonify(status="NOT-READY", message="comment store unavailable")
         response.status_code = 503
         return response
     return jsonify(status="READY", message="comment store reachable")

@@ -36,8 +36,23 @@ def json_formatter() -> OrjsonFormatter:
     )
 
 
+def logging_config(level: str = "INFO") -> dict[str, Any]:
+    """The server's logging (`logging.config.dictConfig`): every record, the server's own
+    included, as one JSON line on stdout."""
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": json_formatter}},
+        "handlers": {
+            "stdout": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"}
+        },
+        "root": {"level": level, "handlers": ["stdout"]},
+        "loggers": {"_granian": {"level": level, "handlers": [], "propagate": True}},
+    }
+
+
 def configure_logging(level: str) -> None:
-    """Send every log record to stdout as JSON, unless gunicorn.conf.py already did."""
+    """Send every log record to stdout as JSON, unless the server already did."""
     root = logging.getLogger()
     root.setLevel(level)
     if any(isinstance(h.formatter, RequestJsonFormatter) for h in root.handlers):

@@ -7,18 +7,22 @@ service kept a dict per process and lost comments as soon as it ran two workers)
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol, cast
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import redis
 from redis.backoff import ExponentialBackoff
+from redis.exceptions import ReadOnlyError
 from redis.retry import Retry
 
 
@@ -36,7 +40,16 @@ class Page:
 
 
 class StoreUnavailable(Exception):
-    """The store cannot be reached right now; the client may retry."""
+    """The store could not be reached: nothing was stored; the client may retry."""
+
+
+class OutcomeUnknown(StoreUnavailable):
+    """The write was sent but not confirmed (no answer, or not yet on the replicas it must
+    reach): it may or may not be stored. A retry with the same idempotency key stores it once."""
+
+
+class KeyReused(ValueError):
+    """An idempotency key already stored another comment."""
 
 
 class InvalidCursor(ValueError):
@@ -44,12 +57,23 @@ class InvalidCursor(ValueError):
 
 
 class CommentStore(Protocol):
-    def add(self, content_id: int, email: str, comment: str) -> None: ...
+    def add(self, content_id: int, email: str, comment: str, idempotency_key: str) -> None:
+        """Store the comment once per idempotency key (a retry of the same request adds
+        nothing; the key with another comment raises KeyReused)."""
 
     def page(self, content_id: int, limit: int, cursor: str | None) -> Page: ...
 
     def ping(self) -> None:
         """Raise StoreUnavailable when the store cannot serve requests."""
+
+
+# A key the app makes for a request that brought none (api.idempotency_key).
+GENERATED_KEY_PREFIX = "request:"
+IDEMPOTENCY_SECONDS = 86_400
+
+
+def _digest(content_id: int, email: str, comment: str) -> str:
+    return hashlib.sha256(json.dumps([content_id, email, comment]).encode()).hexdigest()
 
 
 def _now() -> str:
@@ -68,6 +92,11 @@ class SQLiteStore:
             created_at TEXT NOT NULL
         );
         CREATE INDEX IF NOT EXISTS comments_by_content ON comments (content_id, id);
+        CREATE TABLE IF NOT EXISTS idempotency_keys (
+            key TEXT PRIMARY KEY,
+            digest TEXT NOT NULL,
+            expires_at REAL NOT NULL
+        );
     """
 
     def __init__(self, path: str) -> None:
@@ -83,7 +112,7 @@ class SQLiteStore:
 
     def _connection(self) -> sqlite3.Connection:
         # One connection per thread and per process: sqlite3 connections must not
-        # cross threads, nor survive a fork (gunicorn forks its workers).
+        # cross threads, nor survive a fork.
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None or self._local.pid != os.getpid():
             conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
@@ -94,17 +123,41 @@ class SQLiteStore:
             self._local.conn, self._local.pid = conn, os.getpid()
         return conn
 
-    def add(self, content_id: int, email: str, comment: str) -> None:
+    def add(self, content_id: int, email: str, comment: str, idempotency_key: str) -> None:
+        # One local transaction: it commits or raises, so the outcome is never unknown. Only a
+        # client's own Idempotency-Key is kept (a day): a request's own key has no retry to meet.
+        insert = (
+            "INSERT INTO comments (content_id, email, comment, created_at) VALUES (?, ?, ?, ?)",
+            (content_id, email, comment, _now()),
+        )
         try:
-            self._connection().execute(
-                "INSERT INTO comments (content_id, email, comment, created_at) VALUES (?, ?, ?, ?)",
-                (content_id, email, comment, _now()),
-            )
+            db = self._connection()
+            if idempotency_key.startswith(GENERATED_KEY_PREFIX):
+                db.execute(*insert)
+                return
+            digest = _digest(content_id, email, comment)
+            with db:  # BEGIN ... COMMIT, or ROLLBACK on an exception
+                db.execute("BEGIN IMMEDIATE")
+                db.execute("DELETE FROM idempotency_keys WHERE expires_at < ?", (time.time(),))
+                kept = db.execute(
+                    "SELECT digest FROM idempotency_keys WHERE key = ?", (idempotency_key,)
+                ).fetchone()
+                if kept is not None:
+                    if kept[0] != digest:
+                        raise KeyReused(idempotency_key)
+                    return
+                db.execute(
+                    "INSERT INTO idempotency_keys (key, digest, expires_at) VALUES (?, ?, ?)",
+                    (idempotency_key, digest, time.time() + IDEMPOTENCY_SECONDS),
+                )
+                db.execute(*insert)
         except sqlite3.OperationalError as exc:
             raise StoreUnavailable(f"sqlite: {exc}") from exc
 
+    _CURSOR = re.compile(r"[0-9]{1,19}")  # a row id: ASCII digits, 64-bit signed
+
     def page(self, content_id: int, limit: int, cursor: str | None) -> Page:
-        if cursor is not None and not cursor.isdigit():
+        if cursor is not None and not (self._CURSOR.fullmatch(cursor) and int(cursor) < 2**63):
             raise InvalidCursor(cursor)
         try:
             rows = (
@@ -129,35 +182,74 @@ class SQLiteStore:
 
 
 class RedisStore:
-    """One Redis stream per content id: XADD is atomic and stream ids are the cursor."""
+    """One Redis stream per content id: XADD is atomic and stream ids are the cursor.
 
-    _STREAM_ID = re.compile(r"\d+-\d+")
+    A write is acknowledged only once `replicas` replicas have it (WAIT): ElastiCache
+    replicates asynchronously and keeps no log, so a primary lost before its replicas got a
+    comment would lose it (docs/adr/0015). The store URL says how many: `?replicas=N`
+    (and `&replica_timeout_ms=M`, 500 by default). Each write carries an idempotency key, kept
+    for a day with a digest of the comment, so a retried request (by redis-py, or by the
+    client after an unknown outcome) is stored once. A replica promoted by a failover is
+    reached by reconnecting: the endpoint's DNS name follows the primary, and a connection
+    that finds a read-only replica reconnects.
+    """
+
+    # A stream id: two unsigned 64-bit numbers in ASCII digits (\d would also take "٣").
+    _STREAM_ID = re.compile(r"([0-9]{1,20})-([0-9]{1,20})")
+    # KEYS: the stream, the idempotency key. ARGV: the key's lifetime, the comment's digest,
+    # then the fields. Answers 1 (stored), 0 (stored before) or -1 (the key holds another).
+    _ADD_ONCE = """
+        if redis.call('SET', KEYS[2], ARGV[2], 'NX', 'EX', ARGV[1]) then
+            redis.call('XADD', KEYS[1], '*', unpack(ARGV, 3))
+            return 1
+        end
+        if redis.call('GET', KEYS[2]) == ARGV[2] then return 0 end
+        return -1
+    """
 
     def __init__(self, url: str) -> None:
-        self.url = url
+        parts = urlsplit(url)
+        options = dict(parse_qsl(parts.query))
+        self.replicas = int(options.pop("replicas", "0"))
+        self.replica_timeout_ms = int(options.pop("replica_timeout_ms", "500"))
+        self.url = urlunsplit(parts._replace(query=urlencode(options)))
         self._redis = redis.Redis.from_url(
-            url,
+            self.url,
             decode_responses=True,
             socket_connect_timeout=1,
             socket_timeout=2,
             health_check_interval=15,
             retry=Retry(ExponentialBackoff(cap=0.2, base=0.02), retries=2),
-            retry_on_error=[redis.ConnectionError, redis.TimeoutError],
+            retry_on_error=[redis.ConnectionError, redis.TimeoutError, ReadOnlyError],
         )
+        self._add_once = self._redis.register_script(self._ADD_ONCE)
 
     @staticmethod
     def _key(content_id: int) -> str:
         return f"comments:{content_id}"
 
-    def add(self, content_id: int, email: str, comment: str) -> None:
-        fields = {"email": email, "comment": comment, "created_at": _now()}
+    def add(self, content_id: int, email: str, comment: str, idempotency_key: str) -> None:
+        fields = ["email", email, "comment", comment, "created_at", _now()]
+        digest = _digest(content_id, email, comment)
+        keys = [self._key(content_id), f"idempotency:{idempotency_key}"]
         try:
-            self._redis.xadd(self._key(content_id), fields)  # type: ignore[arg-type]
+            with self._redis.pipeline(transaction=False) as pipe:
+                self._add_once(keys=keys, args=[IDEMPOTENCY_SECONDS, digest, *fields], client=pipe)
+                if self.replicas:
+                    pipe.wait(self.replicas, self.replica_timeout_ms)
+                answers = pipe.execute()
         except redis.RedisError as exc:
-            raise StoreUnavailable(f"redis: {exc}") from exc
+            if _never_sent(exc):
+                raise StoreUnavailable(f"redis: {exc}") from exc
+            raise OutcomeUnknown(f"redis: {exc}") from exc
+        if answers[0] == -1:
+            raise KeyReused(idempotency_key)
+        if self.replicas and answers[-1] < self.replicas:
+            raise OutcomeUnknown(f"redis: {answers[-1]} of {self.replicas} replicas confirmed the write")
 
     def page(self, content_id: int, limit: int, cursor: str | None) -> Page:
-        if cursor is not None and not self._STREAM_ID.fullmatch(cursor):
+        match = self._STREAM_ID.fullmatch(cursor) if cursor is not None else None
+        if cursor is not None and not (match and all(int(part) < 2**64 for part in match.groups())):
             raise InvalidCursor(cursor)
         start = f"({cursor}" if cursor else "-"
         try:
@@ -176,6 +268,14 @@ class RedisStore:
             self._redis.ping()
         except redis.RedisError as exc:
             raise StoreUnavailable(f"redis: {exc}") from exc
+
+
+def _never_sent(exc: redis.RedisError) -> bool:
+    """A failure to connect: the command never left (redis-py's connect errors say so)."""
+    text = str(exc)
+    return isinstance(exc, redis.ConnectionError | redis.TimeoutError) and (
+        " connecting to " in text or text.startswith("Timeout connecting")
+    )
 
 
 def open_store(url: str) -> CommentStore:

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
+
+# A content id is what both stores can hold: SQLite's INTEGER, a 64-bit signed integer.
+MAX_CONTENT_ID = 2**63 - 1
+# ASCII digits only: str.isdigit() also accepts "²" and Arabic-Indic digits, which int() or
+# the store then refuses.
+DIGITS = re.compile(r"[0-9]{1,19}")
 
 
 class ValidationError(ValueError):
@@ -19,11 +26,11 @@ class NewComment:
 
 
 def parse_content_id(value: object) -> int:
-    """A positive integer; digit strings are accepted, as the original service did."""
-    if isinstance(value, str) and value.isascii() and value.isdigit():
+    """A positive integer up to 2**63 - 1; digit strings are accepted, as the original did."""
+    if isinstance(value, str) and DIGITS.fullmatch(value):
         value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValidationError("content_id must be a positive integer")
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_CONTENT_ID:
+        raise ValidationError(f"content_id must be a positive integer up to {MAX_CONTENT_ID}")
     return value
 
 
@@ -51,6 +58,6 @@ def parse_new_comment(data: object, max_length: int) -> NewComment:
 def parse_limit(value: str | None, maximum: int) -> int:
     if value is None:
         return maximum
-    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= maximum:
+    if not DIGITS.fullmatch(value) or not 1 <= int(value) <= maximum:
         raise ValidationError(f"limit must be an integer from 1 to {maximum}")
     return int(value)

@@ -23,13 +23,17 @@ locals {
   # Traefik's ECS provider reads these labels (providers.ecs.exposedByDefault=false).
   middlewares = compact([
     var.rate_limit != null ? "${var.name}-ratelimit" : "",
+    var.request_body_limit != null ? "${var.name}-buffering" : "",
     var.circuit_breaker_expression != null ? "${var.name}-circuitbreaker" : "",
     var.retry_attempts > 0 ? "${var.name}-retry" : "",
   ])
+  # The router takes the host's requests except the internal paths, which only the
+  # monitoring network reaches, at the task's own address.
+  router_rule = join(" && ", concat(["Host(`${local.host}`)"], [for path in var.internal_paths : "!Path(`${path}`)"]))
   traefik_labels = merge(
     {
       "traefik.enable"                                                      = "true"
-      "traefik.http.routers.${var.name}.rule"                               = "Host(`${local.host}`)"
+      "traefik.http.routers.${var.name}.rule"                               = local.router_rule
       "traefik.http.routers.${var.name}.entrypoints"                        = var.exposure == "public" ? "web" : "internal"
       "traefik.http.routers.${var.name}.service"                            = var.name
       "traefik.http.services.${var.name}.loadbalancer.server.port"          = tostring(var.port)
@@ -43,6 +47,12 @@ locals {
       "traefik.http.middlewares.${var.name}-ratelimit.ratelimit.period"                           = var.rate_limit.period
       "traefik.http.middlewares.${var.name}-ratelimit.ratelimit.burst"                            = tostring(var.rate_limit.burst)
       "traefik.http.middlewares.${var.name}-ratelimit.ratelimit.sourcecriterion.ipstrategy.depth" = tostring(var.rate_limit.source_ip_depth)
+    },
+    # Traefik reads the whole body before the service sees it: a slow client costs Traefik a
+    # goroutine, never a worker of the service; a larger body is answered 413 by Traefik.
+    var.request_body_limit == null ? {} : {
+      "traefik.http.middlewares.${var.name}-buffering.buffering.maxRequestBodyBytes" = tostring(var.request_body_limit)
+      "traefik.http.middlewares.${var.name}-buffering.buffering.memRequestBodyBytes" = tostring(var.request_body_limit)
     },
     var.circuit_breaker_expression == null ? {} : {
       "traefik.http.middlewares.${var.name}-circuitbreaker.circuitbreaker.expression" = var.circuit_breaker_expression

@@ -306,7 +306,7 @@ variable "rate_limit" {
 }
 
 variable "circuit_breaker_expression" {
-  description = "Traefik circuit breaker expression, e.g. \"NetworkErrorRatio() > 0.30 || ResponseCodeRatio(500, 600, 0, 600) > 0.25\"; null disables it."
+  description = "Traefik circuit breaker expression; null disables it. Count only what says the backend is unhealthy: network errors and 500, 502-504 (e.g. \"NetworkErrorRatio() > 0.30 || ResponseCodeRatio(500, 501, 0, 600) > 0.25 || ResponseCodeRatio(502, 505, 0, 600) > 0.25\"). 4xx are the client's doing, 501 (a method the service does not implement) and 505 (an HTTP version) too: counting them lets one client open the breaker for everyone."
   type        = string
   default     = null
 
@@ -314,6 +314,23 @@ variable "circuit_breaker_expression" {
     condition     = var.circuit_breaker_expression == null || can(regex("(NetworkErrorRatio|ResponseCodeRatio|LatencyAtQuantileMS)\\(", coalesce(var.circuit_breaker_expression, "-")))
     error_message = "circuit_breaker_expression must use NetworkErrorRatio(), ResponseCodeRatio() or LatencyAtQuantileMS()."
   }
+
+  validation {
+    condition     = var.circuit_breaker_expression == null || !can(regex("ResponseCodeRatio\\(\\s*[1-4][0-9][0-9]", coalesce(var.circuit_breaker_expression, "-")))
+    error_message = "circuit_breaker_expression must not count responses below 500: the client causes those, and one client could open the breaker for everyone."
+  }
+}
+
+variable "request_body_limit" {
+  description = "Largest request body in bytes, read whole by Traefik (its buffering middleware) before the service sees it: slow clients never pin the service's workers. null: bodies are streamed to the service."
+  type        = number
+  default     = null
+}
+
+variable "internal_paths" {
+  description = "Paths the router does not take (they answer 404 through Traefik): reachable only at the task's address, from the monitoring network (metrics, readiness)."
+  type        = list(string)
+  default     = ["/metrics", "/ready"]
 }
 
 variable "retry_attempts" {

@@ -49,8 +49,8 @@ run "five_line_service_gets_a_router_and_no_extras" {
   command = plan
 
   assert {
-    condition     = output.docker_labels["traefik.http.routers.api-comments.rule"] == "Host(`api-comments.dev.example.com`)"
-    error_message = "the router rule should be Host(<name>.<domain>)"
+    condition     = output.docker_labels["traefik.http.routers.api-comments.rule"] == "Host(`api-comments.dev.example.com`) && !Path(`/metrics`) && !Path(`/ready`)"
+    error_message = "the router rule should be Host(<name>.<domain>) without the internal paths"
   }
   assert {
     condition     = output.docker_labels["traefik.http.routers.api-comments.entrypoints"] == "web"
@@ -92,11 +92,16 @@ run "the_write_up_complete_example" {
     rate_limit                 = { average = 10, period = "5s", burst = 20 }
     circuit_breaker_expression = "NetworkErrorRatio() > 0.30"
     retry_attempts             = 2
+    request_body_limit         = 16384
   }
 
   assert {
-    condition     = output.docker_labels["traefik.http.routers.api-comments.middlewares"] == "api-comments-ratelimit,api-comments-circuitbreaker,api-comments-retry"
+    condition     = output.docker_labels["traefik.http.routers.api-comments.middlewares"] == "api-comments-ratelimit,api-comments-buffering,api-comments-circuitbreaker,api-comments-retry"
     error_message = "every enabled middleware should be attached to the router, in order"
+  }
+  assert {
+    condition     = output.docker_labels["traefik.http.middlewares.api-comments-buffering.buffering.maxRequestBodyBytes"] == "16384"
+    error_message = "Traefik should read bodies whole up to the service's limit"
   }
   assert {
     condition = (
@@ -226,6 +231,16 @@ run "runs_the_deployed_tag_and_grants_the_deploy_role_only_its_own_roles" {
     condition     = aws_iam_role_policy.deploy[0].role == "dev-github-deploy"
     error_message = "the deploy role should get this service's rollout grant"
   }
+}
+
+run "rejects_a_circuit_breaker_that_counts_client_errors" {
+  command = plan
+
+  variables {
+    circuit_breaker_expression = "ResponseCodeRatio(400, 600, 0, 600) > 0.25"
+  }
+
+  expect_failures = [var.circuit_breaker_expression]
 }
 
 run "rejects_a_malformed_rate_limit_period" {

@@ -1,4 +1,4 @@
-"""api-comments as it runs in production: gunicorn, several workers, real stores."""
+"""api-comments as it runs in production: its server (Granian), several workers, real stores."""
 
 from __future__ import annotations
 
@@ -21,10 +21,10 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def gunicorn(store_url: str, tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    process, base = serve_in_background(workers=2, store=store_url, log_path=tmp_path / "gunicorn.log")
+def server(store_url: str, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    process, base = serve_in_background(workers=2, store=store_url, log_path=tmp_path / "server.log")
     with process:
-        yield base, tmp_path / "gunicorn.log"
+        yield base, tmp_path / "server.log"
 
 
 def list_all(base: str, content_id: int) -> list[dict[str, str]]:
@@ -42,8 +42,8 @@ def list_all(base: str, content_id: int) -> list[dict[str, str]]:
     return comments
 
 
-def test_no_comment_is_lost_under_concurrent_writes(gunicorn: tuple[str, Path]) -> None:
-    base, _ = gunicorn
+def test_no_comment_is_lost_under_concurrent_writes(server: tuple[str, Path]) -> None:
+    base, _ = server
     total, connections = 2000, 25
     local = threading.local()
 
@@ -68,7 +68,7 @@ def test_no_comment_is_lost_under_concurrent_writes(gunicorn: tuple[str, Path]) 
 
 def test_metrics_are_summed_across_workers(store_url: str, tmp_path: Path) -> None:
     metrics_dir = tmp_path / "metrics"
-    process, base = serve_in_background(workers=2, store=store_url, log_path=tmp_path / "gunicorn.log")
+    process, base = serve_in_background(workers=2, store=store_url, log_path=tmp_path / "server.log")
     process.env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     with process, ThreadPoolExecutor(max_workers=16) as pool:
         payload = {"email": "m@example.com", "comment": "counted", "content_id": 3}
@@ -109,8 +109,8 @@ def test_metrics_are_summed_across_workers(store_url: str, tmp_path: Path) -> No
             assert not endpoints & {"comments.health", "comments.ready", "prometheus_metrics"}
 
 
-def test_logs_are_json_lines_with_the_request_id(gunicorn: tuple[str, Path]) -> None:
-    base, log_path = gunicorn
+def test_logs_are_json_lines_with_the_request_id(server: tuple[str, Path]) -> None:
+    base, log_path = server
     requests.get(f"{base}/api/comment/list/77", headers={"X-Request-ID": "trace-me-1"}, timeout=5)
     requests.post(f"{base}/api/comment/new", data="nope", headers={"Content-Type": "text/plain"}, timeout=5)
     time.sleep(0.2)
@@ -127,7 +127,7 @@ def test_logs_are_json_lines_with_the_request_id(gunicorn: tuple[str, Path]) -> 
 
 def test_redis_restart_while_writing_loses_no_acknowledged_comment(tmp_path: Path) -> None:
     redis_server = RedisServer(tmp_path / "redis").start()
-    process, base = serve_in_background(workers=2, store=redis_server.url, log_path=tmp_path / "gunicorn.log")
+    process, base = serve_in_background(workers=2, store=redis_server.url, log_path=tmp_path / "server.log")
     acknowledged: list[str] = []
     statuses: list[int] = []
     stop = threading.Event()
@@ -177,8 +177,8 @@ def test_redis_restart_while_writing_loses_no_acknowledged_comment(tmp_path: Pat
     assert set(acknowledged) <= set(stored), f"lost: {sorted(set(acknowledged) - set(stored))[:10]}"
 
 
-def test_gunicorn_stops_gracefully_on_sigterm(store_url: str, tmp_path: Path) -> None:
-    process, _ = serve_in_background(workers=2, store=store_url, log_path=tmp_path / "gunicorn.log")
+def test_the_server_stops_gracefully_on_sigterm(store_url: str, tmp_path: Path) -> None:
+    process, _ = serve_in_background(workers=2, store=store_url, log_path=tmp_path / "server.log")
     process.start()
     process.stop()
     assert process.process is not None
