@@ -137,20 +137,27 @@ def serve(c: Context, port: int = 8000, host: str = "127.0.0.1", workers: int = 
         "connections": "concurrent connections (default 50)",
         "seconds": "seconds per run (default 5)",
         "rounds": "interleaved rounds; medians are reported (default 3)",
+        "flamegraphs": "also record each scenario's server with py-spy into docs/flamegraphs/",
         "write": "write the figures into docs/performance.md (default on; --no-write to skip)",
     }
 )
-def bench(c: Context, connections: int = 50, seconds: int = 5, rounds: int = 3, write: bool = True) -> None:
-    """Benchmark api-comments against a minimal WSGI app (the ceiling)."""
+def bench(
+    c: Context, connections: int = 50, seconds: int = 5, rounds: int = 3, flamegraphs: bool = False,
+    write: bool = True,
+) -> None:  # fmt: skip
+    """Benchmark api-comments against the original design and the ceiling."""
     from ops.bench import markdown, run_benchmark
 
     command = f"invoke bench --connections {connections} --seconds {seconds} --rounds {rounds}"
+    command += " --flamegraphs" if flamegraphs else ""
     if c.config.run.dry:
         print(f"would run: {command}")
         return
     with clear_errors():
-        report = run_benchmark(connections=connections, seconds=seconds, rounds=rounds)
-    text = markdown(report, command)
+        report = run_benchmark(
+            connections=connections, seconds=seconds, rounds=rounds, flamegraphs=flamegraphs
+        )
+    text = markdown(report, command, flamegraphs)
     print(text)
     if write:
         write_figures("bench", text)

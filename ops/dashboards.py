@@ -149,31 +149,47 @@ def ecs() -> Dashboard:
     return board
 
 
-def insights(expression: str) -> cloudwatch.CloudWatchLogsQuery:
+# Traefik writes the services' access log (ADR 0016); these are its JSON fields the log
+# panels read (Duration in nanoseconds), checked against real Traefik's lines in the tests.
+TRAEFIK_ACCESS_FIELDS = ("RequestMethod", "RequestPath", "DownstreamStatus", "Duration", "ServiceName",
+                         "downstream_X-Request-Id")  # fmt: skip
+SERVICE_LOG_GROUP = "/ecs/$environment/$service"
+TRAEFIK_LOG_GROUP = "/ecs/$environment/traefik"
+
+
+def insights(expression: str, log_group: str = SERVICE_LOG_GROUP) -> cloudwatch.CloudWatchLogsQuery:
     return (
         cloudwatch.CloudWatchLogsQuery().datasource(CLOUDWATCH).query_mode(CloudWatchQueryMode.LOGS)
         .query_language(LogsQueryLanguage.CWLI).region("default")
-        .log_group_names(["/ecs/$environment/$service"]).expression(expression)
+        .log_group_names([log_group]).expression(expression)
     )  # fmt: skip
 
 
 def logs() -> Dashboard:
-    """Logs: CloudWatch Logs Insights over the services' JSON log lines."""
+    """Logs: CloudWatch Logs Insights over the services' JSON log lines (events) and
+    Traefik's access log (one line per request, with the request id the service answered)."""
     board = dashboard("Logs", "logs", ["logs"], "1m", "now-1h")
     for name, label in (("environment", "environment"), ("service", "ecs_service")):
         variable = QueryVariable(name).label(name.title()).datasource(PROMETHEUS)
         board.with_variable(variable.query(f"label_values(up, {label})"))
-    errors = "\n".join(["fields @timestamp, status, message, request_id", "| filter status >= 500",
+    method, path, status, duration, service, request_id = TRAEFIK_ACCESS_FIELDS
+    of_service = f'| filter {service} like "$service@"'
+    errors = "\n".join(["fields @timestamp, level, message, request_id",
+                        '| filter level in ["ERROR", "CRITICAL"]',
                         "| stats count() as errors by message", "| sort errors desc"])  # fmt: skip
-    slowest = "\n".join(["fields @timestamp, method, path, status, duration_ms, request_id",
-                         "| sort duration_ms desc", "| limit 50"])  # fmt: skip
-    for title, kind, expression, width in (
-        ("5xx by message", table.Panel(), errors, 12),
-        ("Slowest requests", table.Panel(), slowest, 12),
-        ("Log lines by level", timeseries.Panel(), "stats count() by bin(1m), level", 24),
+    server_errors = "\n".join([f"fields {path}, {status}", of_service, f"| filter {status} >= 500",
+                               f"| stats count() as responses by {path}, {status}",
+                               "| sort responses desc"])  # fmt: skip
+    slowest = "\n".join([f"fields @timestamp, {method} as method, {path} as path, {status} as status,"
+                         f" {duration} / 1000000 as duration_ms, `{request_id}` as request_id",
+                         of_service, "| sort duration_ms desc", "| limit 50"])  # fmt: skip
+    for title, kind, query, width in (
+        ("Errors logged, by message", table.Panel(), insights(errors), 12),
+        ("5xx answered, by path (Traefik)", table.Panel(), insights(server_errors, TRAEFIK_LOG_GROUP), 12),
+        ("Slowest requests (Traefik)", table.Panel(), insights(slowest, TRAEFIK_LOG_GROUP), 24),
+        ("Log lines by level", timeseries.Panel(), insights("stats count() by bin(1m), level"), 24),
     ):
-        board.with_panel(kind.title(title).datasource(CLOUDWATCH).span(width).height(10)
-                         .with_target(insights(expression)))  # fmt: skip
+        board.with_panel(kind.title(title).datasource(CLOUDWATCH).span(width).height(10).with_target(query))
     return board
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from . import OpsError
-from .terraform import INFRA, parse_hcl
+from .terraform import INFRA, module_call
 
 DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
 UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -155,25 +155,23 @@ def tolerance(prediction: Prediction) -> int:
 def from_terraform(service: str, layer: Path = INFRA / "03-services") -> RateLimit:
     """The service's ``rate_limit`` as written in the layer's module block: the one source
     of truth, with the module's defaults for what it leaves out."""
-    for path in sorted(layer.glob("*.tf")):
-        parsed = parse_hcl(path.read_text())
-        for block in parsed.get("module", []):
-            if service not in block:
-                continue
-            settings = block[service].get("rate_limit")
-            if not isinstance(settings, dict):
-                raise RateLimitNotFound(f"{service} in {layer.name}/{path.name} sets no rate_limit")
-            clean = {key: value for key, value in settings.items() if not key.startswith("__")}
-            expressions = [key for key, value in clean.items() if isinstance(value, str) and "${" in value]
-            if expressions:
-                raise RateLimitNotFound(
-                    f"rate_limit of {service} sets {', '.join(expressions)} with expressions; "
-                    "ratelimit-check reads literal values (or pass --average/--period/--burst)"
-                )
-            return RateLimit(
-                average=int(clean["average"]),
-                period=str(clean.get("period", "1s")),
-                burst=int(clean["burst"]),
-                source_ip_depth=int(clean.get("source_ip_depth", 1)),
-            )
-    raise RateLimitNotFound(f"no module {service!r} in {layer.name}")
+    call = module_call(service, layer)
+    if call is None:
+        raise RateLimitNotFound(f"no module {service!r} in {layer.name}")
+    path, arguments = call
+    settings = arguments.get("rate_limit")
+    if not isinstance(settings, dict):
+        raise RateLimitNotFound(f"{service} in {layer.name}/{path.name} sets no rate_limit")
+    clean = {key: value for key, value in settings.items() if not key.startswith("__")}
+    expressions = [key for key, value in clean.items() if isinstance(value, str) and "${" in value]
+    if expressions:
+        raise RateLimitNotFound(
+            f"rate_limit of {service} sets {', '.join(expressions)} with expressions; "
+            "ratelimit-check reads literal values (or pass --average/--period/--burst)"
+        )
+    return RateLimit(
+        average=int(clean["average"]),
+        period=str(clean.get("period", "1s")),
+        burst=int(clean["burst"]),
+        source_ip_depth=int(clean.get("source_ip_depth", 1)),
+    )

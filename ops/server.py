@@ -76,6 +76,12 @@ class BackgroundProcess:
         self.stop()
         raise TimeoutError(f"{self.ready_url} did not answer 200 within {self.timeout:.0f} s")
 
+    @property
+    def pid(self) -> int:
+        if self.process is None:
+            raise RuntimeError(f"{self.argv[0]} was not started")
+        return self.process.pid
+
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -95,11 +101,18 @@ class BackgroundProcess:
 
 
 def serve_in_background(
-    *, workers: int = 2, store: str | None = None, wsgi_app: str | None = None, log_path: Path | None = None
+    *,
+    workers: int = 2,
+    store: str | None = None,
+    wsgi_app: str | None = None,
+    log_path: Path | None = None,
+    settings: Mapping[str, str] | None = None,
 ) -> tuple[BackgroundProcess, str]:
-    """The server on a free loopback port; returns the (unstarted) process and its base URL."""
+    """The server on a free loopback port, with ``settings`` added to its environment;
+    returns the (unstarted) process and its base URL."""
     port = free_port()
     argv, env = server_command(port=port, workers=workers, store=store, wsgi_app=wsgi_app)
+    env.update(settings or {})
     base = f"http://127.0.0.1:{port}"
     ready = f"{base}/health"
     return BackgroundProcess(argv, ready_url=ready, env=env, log_path=log_path), base

@@ -89,6 +89,16 @@ def parse_hcl(text: str) -> dict[str, Any]:
     return hcl2.loads(text, serialization_options=options)
 
 
+def module_call(name: str, layer: Path) -> tuple[Path, dict[str, Any]] | None:
+    """The arguments a layer passes to ``module "<name>"``, as written, and the file that
+    holds the call; None when the layer has no such module."""
+    for path in sorted(layer.glob("*.tf")):
+        for block in parse_hcl(path.read_text()).get("module", []):
+            if name in block:
+                return path, block[name]
+    return None
+
+
 def roots() -> list[Path]:
     """Every Terraform root: the layers, then the modules."""
     return [INFRA / layer for layer in existing_layers()] + sorted(

@@ -77,7 +77,7 @@ def test_cloudwatch_panels_have_the_shape_grafana_needs() -> None:
             assert target["statistic"] == "Average"
         else:
             assert target["queryMode"] == "Logs"
-            assert target["logGroupNames"] == ["/ecs/$environment/$service"]
+            assert target["logGroupNames"] in (["/ecs/$environment/$service"], ["/ecs/$environment/traefik"])
             assert target["expression"].strip()
             assert target["region"] == "default"
 

@@ -9,7 +9,9 @@ import http.client
 import json
 import socket
 import sqlite3
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -19,8 +21,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families
 
+from ops.dashboards import TRAEFIK_ACCESS_FIELDS
 from ops.server import BackgroundProcess, free_port, serve_in_background
 from ops.slowclients import probe
+from ops.terraform import INFRA, parse_hcl
 from ops.tools import require
 
 from .conftest import RedisServer
@@ -176,10 +180,12 @@ def test_slow_headers_do_not_pin_the_workers(served: tuple[str, str]) -> None:
 
 
 @pytest.fixture(scope="module")
-def behind_traefik(served: tuple[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Real Traefik in front, with the buffering middleware and entry-point timeouts the
-    layers configure (02-traefik's read timeout, the module's request_body_limit), here from
-    Traefik's file provider."""
+def behind_traefik(
+    served: tuple[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, Path]]:
+    """(base URL, access log) of real Traefik in front, with the buffering middleware, the
+    entry-point timeouts and the access log the layers configure (02-traefik's read timeout
+    and access-log flags, the module's request_body_limit), here from Traefik's file provider."""
     directory = tmp_path_factory.mktemp("traefik")
     backend = served[0]
     (directory / "dynamic.yml").write_text(json.dumps({"http": {
@@ -191,17 +197,49 @@ def behind_traefik(served: tuple[str, str], tmp_path_factory: pytest.TempPathFac
     port = free_port()
     argv = [require("traefik"), f"--entrypoints.web.address=127.0.0.1:{port}",
             "--entrypoints.web.transport.respondingtimeouts.readtimeout=15s",
-            f"--providers.file.filename={directory / 'dynamic.yml'}", "--log.level=ERROR"]  # fmt: skip
+            f"--providers.file.filename={directory / 'dynamic.yml'}", "--log.level=ERROR",
+            *ACCESS_LOG_FLAGS, f"--accesslog.filepath={directory / 'access.log'}"]  # fmt: skip
     with BackgroundProcess(
         argv, ready_url=f"http://127.0.0.1:{port}/health", log_path=directory / "traefik.log"
     ):
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", directory / "access.log"
 
 
-def test_slow_bodies_are_absorbed_by_traefik_in_front(behind_traefik: str) -> None:
+# The access log as 02-traefik configures it (its flags as written there).
+ACCESS_LOG_FLAGS = [
+    flag for flag in parse_hcl((INFRA / "02-traefik" / "main.tf").read_text())["locals"][0]["traefik_flags"]
+    if flag.startswith("--accesslog")
+]  # fmt: skip
+
+
+def test_traefiks_access_log_has_every_field_the_log_panels_read(behind_traefik: tuple[str, Path]) -> None:
+    """One line per request in real Traefik's access log (ADR 0016), carrying the request id
+    the service answered and the one the client sent, and every field the Logs dashboard's
+    Traefik queries name."""
+    base, log = behind_traefik
+    sent = requests.get(f"{base}/api/comment/list/1", headers={"X-Request-ID": "from-client"}, timeout=5)
+    generated = requests.get(f"{base}/api/comment/list/2", timeout=5).headers["X-Request-ID"]
+    lines = {}
+    for _ in range(50):  # Traefik writes the line once the response is sent
+        lines = {line["RequestPath"]: line for line in map(json.loads, log.read_text().splitlines())}
+        if {"/api/comment/list/1", "/api/comment/list/2"} <= set(lines):
+            break
+        time.sleep(0.1)
+    assert lines["/api/comment/list/1"]["request_X-Request-Id"] == "from-client"
+    assert (
+        lines["/api/comment/list/1"]["downstream_X-Request-Id"]
+        == sent.headers["X-Request-ID"]
+        == "from-client"
+    )
+    assert lines["/api/comment/list/2"]["downstream_X-Request-Id"] == generated
+    assert set(TRAEFIK_ACCESS_FIELDS) <= set(lines["/api/comment/list/2"])
+    assert "request_User-Agent" not in lines["/api/comment/list/2"]  # other headers stay out
+
+
+def test_slow_bodies_are_absorbed_by_traefik_in_front(behind_traefik: tuple[str, Path]) -> None:
     """Twenty connections sending a body a byte a second through Traefik's buffering: the
     server never sees them (directly, each would hold one of its Python threads)."""
-    result = probe(behind_traefik, kind="body", connections=20, seconds=4)
+    result = probe(behind_traefik[0], kind="body", connections=20, seconds=4)
     assert result.timed_out == 0, result
 
 

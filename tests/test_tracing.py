@@ -71,3 +71,16 @@ def test_a_request_continues_the_callers_trace_and_its_logs_name_it(
     line = access_line(logs, "/api/comment/new")
     assert line["trace_id"] == TRACE_ID
     assert line["span_id"] == format(span.context.span_id, "016x")
+
+
+def test_without_the_access_log_a_request_still_gets_its_id_and_errors_still_log(
+    tmp_path: Path, logs: io.StringIO
+) -> None:
+    """API_COMMENTS_ACCESS_LOG=false (Traefik in front logs each request): no line per
+    request, the X-Request-ID header stays, and warnings are logged as before."""
+    app = create_app({"STORE_URL": f"sqlite:///{tmp_path / 'c.db'}", "TESTING": True, "ACCESS_LOG": False})
+    answer = app.test_client().get("/api/comment/list/1", headers={"X-Request-ID": "quiet-1"})
+    assert answer.headers["X-Request-ID"] == "quiet-1"
+    assert not [line for line in logs.getvalue().splitlines() if '"path"' in line]
+    app.logger.warning("still logged")
+    assert "still logged" in logs.getvalue()

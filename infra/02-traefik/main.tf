@@ -49,6 +49,9 @@ locals {
     "--accesslog=true",
     "--accesslog.format=json",
     "--accesslog.fields.headers.defaultmode=drop",
+    # The one access log of the services behind Traefik (ADR 0016): each line carries the
+    # request id the service answered (downstream_X-Request-Id) and the one a client sent.
+    "--accesslog.fields.headers.names.X-Request-Id=keep",
     "--log.level=INFO",
     "--log.format=json",
     "--global.checknewversion=false",

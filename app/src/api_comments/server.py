@@ -7,7 +7,7 @@ come from the environment (12-factor):
 | variable | default | meaning |
 |---|---|---|
 | `HOST`, `PORT` | `0.0.0.0`, `8000` | where to listen |
-| `SERVER_WORKERS` | `2` | worker processes |
+| `SERVER_WORKERS` | `1` | worker processes: one per vCPU (docs/adr/0016) |
 | `SERVER_THREADS` | `4` | Python threads per worker running requests |
 | `SERVER_HEADER_READ_TIMEOUT` | `10` | seconds a client may take to send its headers |
 | `SERVER_GRACEFUL_TIMEOUT` | `25` | seconds in-flight requests get after SIGTERM (ECS waits 30) |
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> None:
         interface=Interfaces.WSGI,
         address=environ.get("HOST", "0.0.0.0"),  # noqa: S104 - inside the container, by design
         port=int(environ.get("PORT", "8000")),
-        workers=int(environ.get("SERVER_WORKERS", "2")),
+        workers=int(environ.get("SERVER_WORKERS", "1")),
         blocking_threads=int(environ.get("SERVER_THREADS", "4")),
         http1_settings=HTTP1Settings(header_read_timeout=1000 * header_seconds),
         workers_kill_timeout=int(environ.get("SERVER_GRACEFUL_TIMEOUT", "25")),
