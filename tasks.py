@@ -330,13 +330,37 @@ def apply(c: Context, layer: str = "", all: bool = False, changed_from: str = ""
                 [[r.layer, str(r.resources), f"{r.seconds:.1f}"] for r in results])  # fmt: skip
 
 
-@task(help={"layer": LAYER_HELP + " (default: every layer, in reverse order)", "env": ENV_HELP})
-def destroy(c: Context, layer: str = "", env: str = "local") -> None:
-    """Destroy one layer, or every layer in reverse order."""
+@task(
+    help={
+        "layer": LAYER_HELP,
+        "all": "destroy every layer, in reverse order",
+        "env": ENV_HELP,
+        "yes": "outside local, destroy without asking for the environment's name (automation)",
+    }
+)
+def destroy(c: Context, layer: str = "", all: bool = False, env: str = "local", yes: bool = False) -> None:
+    """Destroy one layer or all, in reverse order; asks first outside local."""
     from ops.platform import destroy_layers
 
+    if bool(layer) == all:
+        raise Exit("error: give --layer NAME or --all")
+    names = chosen_layers(layer, all)
+    if c.config.run.dry:
+        print(f"would destroy, in this order: {', '.join(reversed(names))} ({env})")
+        return
+    if env != "local" and not yes:
+        confirm_destroy(env, names)
     with clear_errors():
-        destroy_layers(connect(c, env), chosen_layers(layer, not layer))
+        destroy_layers(connect(c, env), names)
+
+
+def confirm_destroy(env: str, names: list[str]) -> None:
+    """Ask for the environment's name before destroying anything outside local."""
+    if not sys.stdin.isatty():
+        raise Exit(f"error: destroying {env} needs confirmation: run it in a terminal, or pass --yes")
+    answer = input(f"Destroy {', '.join(reversed(names))} in {env}? Type {env!r} to confirm: ")
+    if answer.strip() != env:
+        raise Exit("error: not confirmed; nothing was destroyed")
 
 
 @task(help={"layer": LAYER_HELP, "env": ENV_HELP})

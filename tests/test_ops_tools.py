@@ -81,3 +81,26 @@ def test_dry_serve_prints_the_server_command_without_running_it() -> None:
     assert result.returncode == 0, result.stderr
     assert "-m api_comments.server" in result.stdout + result.stderr
     assert "http://127.0.0.1:8123" in result.stdout
+
+
+def test_destroy_names_what_it_destroys_and_asks_outside_local() -> None:
+    """No default target, and outside local nothing is destroyed unless confirmed (a terminal
+    answer or --yes): both refusals come before any AWS call."""
+    bare = invoke("destroy")
+    assert bare.returncode == 1
+    assert "give --layer NAME or --all" in bare.stderr
+    unattended = subprocess.run(
+        [sys.executable, "-m", "invoke", "destroy", "--all", "--env", "dev"],
+        cwd=REPO, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert unattended.returncode == 1
+    assert (
+        unattended.stderr.strip()
+        == "error: destroying dev needs confirmation: run it in a terminal, or pass --yes"
+    )
+    dry = invoke("--dry", "destroy", "--all")
+    assert dry.returncode == 0, dry.stderr
+    assert (
+        "would destroy, in this order: 04-observability, 03-services, 02-traefik, 01-base (local)"
+        in dry.stdout
+    )
