@@ -5,15 +5,17 @@ Each task parses its arguments and calls the `ops` package, where the logic live
 
 from __future__ import annotations
 
+import functools
 import json
 import shlex
 import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from invoke import Collection, Context, Exit, task
+from invoke import Collection, Context, Exit
+from invoke import task as invoke_task
 
 from ops import REPO, OpsError
 
@@ -35,19 +37,34 @@ def clear_errors() -> Iterator[None]:
         raise Exit(f"error: {exc}", code=1) from None
 
 
+def task(*args: Any, **kwargs: Any) -> Any:
+    """invoke's @task, the task run under clear_errors(): a missing tool, credential or
+    setting is one line and exit code 1, never a traceback."""
+
+    def decorate(body: Callable[..., Any]) -> Any:
+        @functools.wraps(body)
+        def run(*call_args: Any, **call_kwargs: Any) -> Any:
+            with clear_errors():
+                return body(*call_args, **call_kwargs)
+
+        return invoke_task(**kwargs)(run)
+
+    if len(args) == 1 and callable(args[0]) and not kwargs:
+        return decorate(args[0])
+    return decorate
+
+
 def settings(c: Context, env: str) -> Settings:
     from ops.platform import Settings
 
-    with clear_errors():
-        return Settings.from_config(env, dict(c.config.get("terraform", {})))
+    return Settings.from_config(env, dict(c.config.get("terraform", {})))
 
 
 def connect(c: Context, env: str) -> Platform:
     """The environment reached with the settings' AWS context (emulator or your credentials)."""
     from ops.platform import Platform
 
-    with clear_errors():
-        return Platform.connect(settings(c, env))
+    return Platform.connect(settings(c, env))
 
 
 def chosen_layers(layer: str, all_layers: bool, changed_from: str = "") -> list[str]:
@@ -57,8 +74,7 @@ def chosen_layers(layer: str, all_layers: bool, changed_from: str = "") -> list[
     if sum(map(bool, (layer, all_layers, changed_from))) != 1:
         raise Exit("error: give one of --layer NAME, --all or --changed-from REF")
     if changed_from:
-        with clear_errors():
-            names = affected_layers(changed_files(changed_from))
+        names = affected_layers(changed_files(changed_from))
         print(f"layers changed since {changed_from}: {', '.join(names) or 'none'}")
         return names
     return existing_layers() if all_layers else [layer]
@@ -74,8 +90,7 @@ def write_figures(section: str, text: str) -> None:
 
 def generate(update: Callable[..., list[Path]], check: bool, what: str) -> None:
     """Write generated files (or with ``check``, fail on drift) and say what changed."""
-    with clear_errors():
-        changed = update(check=check)
+    changed = update(check=check)
     if check:
         print(f"{what} are up to date")
     else:
@@ -125,8 +140,7 @@ def serve(c: Context, port: int = 8000, host: str = "127.0.0.1", workers: int = 
     """Run api-comments under its server (Granian) in the foreground."""
     from ops.server import server_command
 
-    with clear_errors():
-        argv, env = server_command(port=port, workers=workers, store=store or None)
+    argv, env = server_command(port=port, workers=workers, store=store or None)
     env["HOST"] = host
     print(f"api-comments on http://{host}:{port} (store {env['API_COMMENTS_STORE_URL']}); Ctrl-C stops it")
     c.run(shlex.join(argv), env=env, echo=True, pty=False)
@@ -153,10 +167,7 @@ def bench(
     if c.config.run.dry:
         print(f"would run: {command}")
         return
-    with clear_errors():
-        report = run_benchmark(
-            connections=connections, seconds=seconds, rounds=rounds, flamegraphs=flamegraphs
-        )
+    report = run_benchmark(connections=connections, seconds=seconds, rounds=rounds, flamegraphs=flamegraphs)
     text = markdown(report, command, flamegraphs)
     print(text)
     if write:
@@ -183,7 +194,7 @@ def slow_clients(
     server = None
     if not host:
         server, host = serve_in_background(store="sqlite:///" + str(REPO / ".data" / "slow-clients.db"))
-    with clear_errors(), server or nullcontext():
+    with server or nullcontext():
         results = [probe(host, kind=kind, connections=connections, seconds=seconds) for kind in KINDS]
     print_table(f"slow clients against {host}", COLUMNS, [r.row() for r in results])
     if write:
@@ -209,8 +220,7 @@ def up(c: Context, env: str = "local") -> None:
     from ops.platform import useful_outputs
 
     started = time.monotonic()
-    with clear_errors():
-        results = bring_up(settings(c, env))
+    results = bring_up(settings(c, env))
     rows = [[r.layer, str(r.resources), f"{r.seconds:.1f}"] for r in results]
     rows.append(["total", str(sum(r.resources for r in results)), f"{time.monotonic() - started:.1f}"])
     print_table(f"platform up ({env})", ["layer", "resources", "seconds"], rows)
@@ -226,8 +236,7 @@ def bootstrap(c: Context, env: str = "local") -> None:
     if c.config.run.dry:
         print(f"would bootstrap {env} in account {platform.aws.account_id()}: state bucket {platform.bucket}")
         return
-    with clear_errors():
-        steps = make(platform, progress=lambda _: None)
+    steps = make(platform, progress=lambda _: None)
     rows = [[step.what, step.name, "created" if step.created else "exists", step.detail] for step in steps]
     print_table(f"bootstrap ({env})", ["what", "name", "state", "next"], rows)
 
@@ -284,9 +293,8 @@ def plan(
     if not names:
         return
     started = time.monotonic()
-    with clear_errors():
-        target = PullRequest.from_environment(repo, pr) if comment else None  # fail before planning
-        summaries = plan_layers(connect(c, env), names, parallel=parallel, with_text=comment)
+    target = PullRequest.from_environment(repo, pr) if comment else None  # fail before planning
+    summaries = plan_layers(connect(c, env), names, parallel=parallel, with_text=comment)
     rows = [
         [s.layer, str(s.add), str(s.change), str(s.replace), str(s.destroy), f"{s.seconds:.1f}"]
         for s in summaries
@@ -301,10 +309,9 @@ def plan(
             print(f"WARNING {summary.layer}: {address} will be destroyed or replaced")
     if target:
         github = GitHub(target)
-        with clear_errors():
-            for summary in summaries:
-                action, url = upsert(github, render(summary, env, footer=footer()))
-                print(f"{summary.layer}: plan comment {action} on {target.repository}#{target.number} {url}")
+        for summary in summaries:
+            action, url = upsert(github, render(summary, env, footer=footer()))
+            print(f"{summary.layer}: plan comment {action} on {target.repository}#{target.number} {url}")
     if detailed_exitcode and any(s.has_changes for s in summaries):
         raise Exit(code=2)
 
@@ -324,8 +331,7 @@ def apply(c: Context, layer: str = "", all: bool = False, changed_from: str = ""
     names = chosen_layers(layer, all, changed_from)
     if not names:
         return
-    with clear_errors():
-        results = apply_layers(connect(c, env), names)
+    results = apply_layers(connect(c, env), names)
     print_table(f"apply ({env})", ["layer", "resources", "seconds"],
                 [[r.layer, str(r.resources), f"{r.seconds:.1f}"] for r in results])  # fmt: skip
 
@@ -350,8 +356,7 @@ def destroy(c: Context, layer: str = "", all: bool = False, env: str = "local", 
         return
     if env != "local" and not yes:
         confirm_destroy(env, names)
-    with clear_errors():
-        destroy_layers(connect(c, env), names)
+    destroy_layers(connect(c, env), names)
 
 
 def confirm_destroy(env: str, names: list[str]) -> None:
@@ -368,8 +373,7 @@ def output(c: Context, layer: str, env: str = "local") -> None:
     """Print a layer's outputs."""
     from ops.platform import outputs
 
-    with clear_errors():
-        values = outputs(connect(c, env), layer)
+    values = outputs(connect(c, env), layer)
     print_table(f"{layer} outputs ({env})", ["output", "value"],
                 [[name, json.dumps(value)] for name, value in values.items()])  # fmt: skip
 
@@ -387,14 +391,12 @@ def deploy(c: Context, image: str, env: str = "local", tag: str = "", timeout: i
     from ops.changes import git_short_sha
     from ops.deploy import deploy as roll_out
 
-    with clear_errors():
-        tag = tag or git_short_sha()
+    tag = tag or git_short_sha()
     if c.config.run.dry:
         print(f"would deploy {image}:{tag} to {env} with ecs-deploy (timeout {timeout} s)")
         return
     aws = connect(c, env).aws
-    with clear_errors():
-        result = roll_out(aws, env, image, tag, timeout=timeout)
+    result = roll_out(aws, env, image, tag, timeout=timeout)
     print(
         f"deployed {result.image} to {env}: {result.revision} (was {result.previous_revision}) "
         f"in {result.seconds:.1f} s"
@@ -415,16 +417,12 @@ def build(c: Context, image: str, push: bool = False, env: str = "local", tag: s
     from ops.build import build_commands, push_commands, run
     from ops.changes import git_short_sha
 
-    with clear_errors():
-        tag = tag or git_short_sha()
-        if push:
-            commands = push_commands(connect(c, env).aws, env, image, [tag])
-        else:
-            commands = build_commands(image, [tag])
-        if c.config.run.dry:
-            print("\n".join(str(command) for command in commands))
-            return
-        run(commands)
+    tag = tag or git_short_sha()
+    commands = push_commands(connect(c, env).aws, env, image, [tag]) if push else build_commands(image, [tag])
+    if c.config.run.dry:
+        print("\n".join(str(command) for command in commands))
+        return
+    run(commands)
     print(f"built {image}:{tag}" + (" and pushed it" if push else ""))
 
 
@@ -434,8 +432,7 @@ def images(c: Context, changed_from: str = "") -> None:
     from ops.build import images as contexts
     from ops.changes import affected_images, changed_files
 
-    with clear_errors():
-        names = affected_images(changed_files(changed_from), contexts()) if changed_from else list(contexts())
+    names = affected_images(changed_files(changed_from), contexts()) if changed_from else list(contexts())
     print(f"images={json.dumps(names)}")
 
 
@@ -463,9 +460,8 @@ def observability_check(c: Context, out: str = "") -> None:
     from ops.observability import check, render
 
     directory = Path(out) if out else REPO / ".data" / "observability"
-    with clear_errors():
-        rendered = render(directory)
-        results = check(rendered)
+    rendered = render(directory)
+    results = check(rendered)
     for name in results:
         print(f"passed: {name}")
     print(f"rendered files in {directory}")
@@ -480,8 +476,7 @@ def validate(c: Context) -> None:
     mirror = settings(c, "local").plugin_mirror
     for root in roots():
         started = time.monotonic()
-        with clear_errors():
-            check(root, mirror)
+        check(root, mirror)
         print(f"valid: {root.relative_to(REPO)} ({time.monotonic() - started:.1f} s)")
 
 
@@ -492,8 +487,7 @@ def actionlint(c: Context) -> None:
     from ops.workflows import workflow_files
 
     files = workflow_files()
-    with clear_errors():
-        findings = lint(files)
+    findings = lint(files)
     for finding in findings:
         print(finding)
     if findings:
@@ -527,8 +521,7 @@ def loadtest(
     from ops.loadtest import COLUMNS, broken_thresholds, load_profile, markdown, report_dir, run_mix
     from ops.server import serve_in_background
 
-    with clear_errors():
-        chosen = load_profile(profile)
+    chosen = load_profile(profile)
     chosen = dataclasses.replace(
         chosen,
         users=users or chosen.users,
@@ -543,7 +536,7 @@ def loadtest(
     if not host:
         server, host = serve_in_background(store=f"sqlite:///{out / 'comments.db'}", log_path=out / "api.log")
     print(f"loadtest: profile {chosen.name}, {chosen.users} users for {chosen.run_time} against {host}")
-    with clear_errors(), server or nullcontext():
+    with server or nullcontext():
         summary = run_mix(host, chosen, out)
     total = summary.total
     print_table(
@@ -601,27 +594,24 @@ def ratelimit_check(
     if predict:
         if not (average and burst):
             raise Exit("error: --predict needs --average and --burst (and --period, default 1s)")
-        with clear_errors():
-            limit = RateLimit(average=average, period=period, burst=burst)
-            prediction = model(limit, even_schedule(requests, duration), instances or 1)
+        limit = RateLimit(average=average, period=period, burst=burst)
+        prediction = model(limit, even_schedule(requests, duration), instances or 1)
         print(json.dumps(prediction.as_json(limit, duration), indent=2))
         return
-    with clear_errors():
-        limit = from_terraform(service)
-        if not host:
-            host, running = deployed_target(connect(c, env), service)
-            instances = instances or running
+    limit = from_terraform(service)
+    if not host:
+        host, running = deployed_target(connect(c, env), service)
+        instances = instances or running
     instances = instances or 1
     print(f"{service}: {limit.describe()} (from infra/03-services); {instances} Traefik instance(s)")
     print(f"probe: {requests} requests over {duration:g} s, {concurrency} at once, one source, {host}{path}")
     if c.config.run.dry:
         return
-    with clear_errors():
-        out = report_dir("ratelimit")
-        result = run_probe(
-            host, requests=requests, concurrency=concurrency, duration=duration, path=path, out=out
-        )
-        verdict = judge(limit, result, duration, instances)
+    out = report_dir("ratelimit")
+    result = run_probe(
+        host, requests=requests, concurrency=concurrency, duration=duration, path=path, out=out
+    )
+    verdict = judge(limit, result, duration, instances)
     observed = verdict.observed
     print_table(
         "rate limit: expected against observed",
@@ -660,8 +650,7 @@ def discovery_bench(c: Context, tasks: int = 1000, rounds: int = 3, write: bool 
 
     command = f"invoke discovery-bench --tasks {tasks} --rounds {rounds}"
     started = time.monotonic()
-    with clear_errors():
-        results = run_benchmark(tasks, rounds)
+    results = run_benchmark(tasks, rounds)
     title = f"ECS discovery, {tasks} tasks ({time.monotonic() - started:.0f} s)"
     print_table(title, COLUMNS, [result.row(results[0]) for result in results])
     if write:
@@ -678,9 +667,8 @@ def iam_report(c: Context, port: int = 0) -> None:
 
     local = settings(c, "local")
     local = dataclasses.replace(local, emulator_port=port or local.emulator_port, role_arn=None)
-    with clear_errors():
-        recorded = calls(emulator.endpoint(local.emulator_port))
-        report = usage(local.aws(), recorded)
+    recorded = calls(emulator.endpoint(local.emulator_port))
+    report = usage(local.aws(), recorded)
     print_table(f"least privilege ({len(recorded)} authorisations)", COLUMNS, rows(report))
     for line in denials(recorded):
         print(line)
