@@ -219,6 +219,12 @@ def up(c: Context, env: str = "local") -> None:
     from ops.platform import up as bring_up
     from ops.platform import useful_outputs
 
+    if c.config.run.dry:
+        from ops.terraform import existing_layers
+
+        start = "start the emulator, " if env == "local" else ""
+        print(f"would {start}bootstrap {env}, then apply, in this order: {', '.join(existing_layers())}")
+        return
     started = time.monotonic()
     results = bring_up(settings(c, env))
     rows = [[r.layer, str(r.resources), f"{r.seconds:.1f}"] for r in results]
@@ -253,6 +259,9 @@ def down(c: Context, port: int = 0) -> None:
     from ops import emulator
 
     port = port or settings(c, "local").emulator_port
+    if c.config.run.dry:
+        print(f"would stop the emulator on port {port}")
+        return
     print(
         "emulator stopped" if emulator.stop_background(port) else f"no emulator of this repo on port {port}"
     )
@@ -330,6 +339,9 @@ def apply(c: Context, layer: str = "", all: bool = False, changed_from: str = ""
 
     names = chosen_layers(layer, all, changed_from)
     if not names:
+        return
+    if c.config.run.dry:
+        print(f"would apply, in this order: {', '.join(names)} ({env})")
         return
     results = apply_layers(connect(c, env), names)
     print_table(f"apply ({env})", ["layer", "resources", "seconds"],

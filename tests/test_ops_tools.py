@@ -104,3 +104,15 @@ def test_destroy_names_what_it_destroys_and_asks_outside_local() -> None:
         "would destroy, in this order: 04-observability, 03-services, 02-traefik, 01-base (local)"
         in dry.stdout
     )
+
+
+def test_the_tasks_that_change_something_say_what_they_would_do_under_dry() -> None:
+    order = "01-base, 02-traefik, 03-services, 04-observability"
+    for args, expected in (
+        (["up"], f"would start the emulator, bootstrap local, then apply, in this order: {order}"),
+        (["apply", "--all", "--env", "dev"], f"would apply, in this order: {order} (dev)"),
+        (["down", "--port", "4599"], "would stop the emulator on port 4599"),
+    ):
+        result = invoke("--dry", *args)
+        assert result.returncode == 0, result.stderr
+        assert expected in result.stdout
