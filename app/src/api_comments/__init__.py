@@ -67,7 +67,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=16 * 1024,
         LOG_LEVEL="INFO",
         # One JSON line per request; false where a proxy in front already logs each request
-        # (Traefik does): the line costs about a sixth of a listing's CPU (docs/performance.md).
+        # (Traefik does): the line costs about a fifth of a listing's CPU (docs/performance.md).
         ACCESS_LOG=True,
     )
     app.config.from_prefixed_env("API_COMMENTS")

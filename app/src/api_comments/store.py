@@ -123,7 +123,7 @@ class SQLiteStore:
     @contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
         """The process's one connection, to one thread at a time. A connection per thread cost
-        a post a sixth more CPU: in WAL mode a connection drops its page cache whenever another
+        a post about 13 % more CPU: in WAL mode a connection drops its page cache whenever another
         has written (docs/adr/0016). A connection does not survive a fork: a new process opens
         its own."""
         with self._lock:
