@@ -106,6 +106,16 @@ def test_zone_created_with_a_vpc_is_private_and_lists_it(aws: Any) -> None:
     assert route53.get_hosted_zone(Id=public)["HostedZone"]["Config"]["PrivateZone"] is False
 
 
-def test_start_is_idempotent_and_stop_ends_it(emulator_port: int) -> None:
-    assert emulator.is_running(emulator_port)
-    assert emulator.start_background(emulator_port) is False  # already answering: not started twice
+def test_start_is_idempotent_and_stop_ends_it() -> None:
+    """On a port of its own: the session's emulator keeps serving the other tests."""
+    from ops.server import free_port
+
+    port = free_port()
+    assert emulator.start_background(port) is True
+    try:
+        assert emulator.is_running(port)
+        assert emulator.start_background(port) is False  # already answering: not started twice
+    finally:
+        assert emulator.stop_background(port) is True
+    assert not emulator.is_running(port)
+    assert emulator.stop_background(port) is False  # nothing left to stop

@@ -4,12 +4,13 @@ under `terraform test` (the whole platform on the emulator is tests/test_platfor
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from ops.terraform import INFRA, TerraformError, existing_layers, roots, run_apart, validate
+from ops.terraform import INFRA, TerraformError, existing_layers, parse_hcl, roots, run_apart, validate
 
 MODULES = sorted(path.parent for path in INFRA.glob("modules/*/main.tf"))
 
@@ -36,13 +37,28 @@ def test_validate_reports_the_root_and_terraforms_error(tmp_path: Path) -> None:
         validate(tmp_path, os.environ.get("TF_PLUGIN_MIRROR"), tmp_path / "data")
 
 
-def test_every_layer_pins_the_provider_and_commits_its_lock_file() -> None:
+def test_every_layer_pins_one_exact_provider_version_and_its_lock_file_holds_it() -> None:
+    """An exact pin (the mirror holds one version), and a committed lock file of that version:
+    a bump of versions.tf without `terraform init -upgrade` fails here, not in CI's init."""
+    pins = set()
     for layer in existing_layers():
-        versions = (INFRA / layer / "versions.tf").read_text()
-        assert 'version = "5.100.0"' in versions
+        (provider,) = parse_hcl((INFRA / layer / "versions.tf").read_text())["terraform"][0][
+            "required_providers"
+        ]
+        version = provider["aws"]["version"]
+        assert re.fullmatch(r"\d+\.\d+\.\d+", version), f"{layer} pins {version!r}, not one exact version"
         lock = INFRA / layer / ".terraform.lock.hcl"
         assert lock.exists(), f"{lock} is not committed"
-        assert 'version     = "5.100.0"' in lock.read_text()
+        (locked,) = [
+            block
+            for block in parse_hcl(lock.read_text())["provider"]
+            if "registry.terraform.io/hashicorp/aws" in block
+        ]
+        assert locked["registry.terraform.io/hashicorp/aws"]["version"] == version, (
+            f"{lock} locks another version"
+        )
+        pins.add(version)
+    assert len(pins) == 1, f"the layers pin different provider versions: {sorted(pins)}"
 
 
 @pytest.mark.parametrize("module", MODULES, ids=lambda path: path.name)

@@ -130,6 +130,7 @@ def test_redis_restart_while_writing_loses_no_acknowledged_comment(tmp_path: Pat
     process, base = serve_in_background(workers=2, store=redis_server.url, log_path=tmp_path / "server.log")
     acknowledged: list[str] = []
     statuses: list[int] = []
+    unexpected: list[str] = []  # checked in the test's thread: an assert in a writer would not fail it
     stop = threading.Event()
 
     def writer(worker: int) -> None:
@@ -137,18 +138,22 @@ def test_redis_restart_while_writing_loses_no_acknowledged_comment(tmp_path: Pat
         while not stop.is_set():
             n += 1
             text = f"w{worker}-{n}"
-            response = session.post(
-                f"{base}/api/comment/new",
-                json={"email": "outage@example.com", "comment": text, "content_id": 500},
-                timeout=10,
-            )
+            try:
+                response = session.post(
+                    f"{base}/api/comment/new",
+                    json={"email": "outage@example.com", "comment": text, "content_id": 500},
+                    timeout=10,
+                )
+            except requests.RequestException as exc:
+                unexpected.append(f"{text}: {exc}")
+                continue
             statuses.append(response.status_code)
             if response.status_code == 200:
                 acknowledged.append(text)
-            else:
-                assert response.status_code == 503
-                assert response.json()["status"] == "SERVICE-UNAVAILABLE"
-                time.sleep(0.02)
+                continue
+            if response.status_code != 503 or response.json().get("status") != "SERVICE-UNAVAILABLE":
+                unexpected.append(f"{text}: {response.status_code} {response.text[:200]}")
+            time.sleep(0.02)
 
     with process:
         threads = [threading.Thread(target=writer, args=(i,)) for i in range(6)]
@@ -169,6 +174,7 @@ def test_redis_restart_while_writing_loses_no_acknowledged_comment(tmp_path: Pat
         stored = [c["comment"] for c in list_all(base, 500)]
     redis_server.stop()
 
+    assert not unexpected, unexpected[:5]  # every answer a 200 or the JSON 503, never a dropped connection
     assert ready_during_outage.status_code == 503
     assert ready_during_outage.json()["status"] == "NOT-READY"
     assert ready_after.status_code == 200
