@@ -16,6 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from ops import emulator
+from ops.aws import AwsContext
 from ops.platform import Platform, Settings, apply_layers, bootstrap
 from ops.server import free_port
 from ops.terraform import existing_layers
@@ -102,11 +103,18 @@ def client(app: Flask) -> FlaskClient:
 
 @pytest.fixture(scope="session")
 def emulator_port() -> Iterator[int]:
-    """The project's emulator (moto with its patches) on a free loopback port."""
+    """The project's emulator (moto with its patches) on a free loopback port: the one
+    emulator of the session (each xdist worker has its own)."""
     port = free_port()
     emulator.start_background(port)
     yield port
     emulator.stop_background(port)
+
+
+@pytest.fixture(scope="session")
+def aws(emulator_port: int) -> AwsContext:
+    """The AWS context of the session's emulator: `aws.client("ecs")` and friends."""
+    return AwsContext.from_environ(emulator.client_env(emulator_port))
 
 
 @pytest.fixture(scope="session")

@@ -9,16 +9,15 @@ import uuid
 
 import pytest
 
-from ops import emulator
 from ops.aws import AwsContext
 from ops.platform import Platform, Settings, StateBucketUnavailable, bootstrap, plan_layers
 
 
 @pytest.fixture
-def empty_account(emulator_port: int) -> AwsContext:
+def empty_account(aws: AwsContext) -> AwsContext:
     """A fresh account of the emulator: moto gives an assumed role of another account's ARN
     that account's resources."""
-    root = AwsContext.from_environ(emulator.client_env(emulator_port))
+    root = aws
     account = str(uuid.uuid4().int)[:12]
     answer = root.client("sts").assume_role(
         RoleArn=f"arn:aws:iam::{account}:role/admin", RoleSessionName="tests"
@@ -75,9 +74,9 @@ def test_bootstrap_makes_each_thing_once_and_a_second_environment_reuses_the_acc
     dev.require_state_bucket()  # nothing to say once it exists
 
 
-def test_a_bucket_answering_403_is_one_line_not_a_traceback(emulator_port: int) -> None:
+def test_a_bucket_answering_403_is_one_line_not_a_traceback(aws: AwsContext) -> None:
     """Credentials that may not read the bucket (the emulator enforces IAM for them)."""
-    root = AwsContext.from_environ(emulator.client_env(emulator_port))
+    root = aws
     trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
              "Principal": {"AWS": f"arn:aws:iam::{root.account_id()}:root"}}]}  # fmt: skip
     root.client("iam").create_role(RoleName="no-s3", AssumeRolePolicyDocument=json.dumps(trust))

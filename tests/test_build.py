@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from ops import REPO, OpsError, emulator
+from ops import REPO, OpsError
 from ops.aws import AwsContext
 from ops.build import (
     DockerUnavailable,
@@ -29,11 +29,6 @@ from ops.build import (
 from ops.platform import Platform, Settings
 
 REPOSITORY = "123456789012.dkr.ecr.us-east-1.amazonaws.com/dev/api-comments"
-
-
-@pytest.fixture(scope="module")
-def aws(emulator_port: int) -> AwsContext:
-    return AwsContext.from_environ(emulator.client_env(emulator_port))
 
 
 def test_local_build_loads_an_image_tagged_with_the_sha() -> None:

@@ -30,8 +30,8 @@ DUMMY_CREDENTIALS = {"region_name": "us-east-1", "aws_access_key_id": "x", "aws_
 
 
 @pytest.fixture(scope="module")
-def aws(emulator_port: int) -> dict[str, Any]:
-    aws = AwsContext.from_environ(emulator.client_env(emulator_port))
+def fleet(aws: AwsContext) -> dict[str, Any]:
+    """ECS and EC2 clients of the session's emulator, and a network for the tasks."""
     ecs, ec2 = aws.client("ecs", config=RETRIES), aws.client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
     ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
@@ -49,14 +49,14 @@ def definition(ecs: Any, family: str, *containers: tuple[str, dict[str, str]]) -
     )["taskDefinition"]["taskDefinitionArn"]  # fmt: skip
 
 
-def start(aws: dict[str, Any], cluster: str, arn: str, count: int = 1, service: str | None = None) -> None:
+def start(fleet: dict[str, Any], cluster: str, arn: str, count: int = 1, service: str | None = None) -> None:
     group = f"service:{service}" if service else ""
-    aws["ecs"].run_task(cluster=cluster, taskDefinition=arn, count=count, launchType="FARGATE",
-                        networkConfiguration=aws["network"], group=group)  # fmt: skip
+    fleet["ecs"].run_task(cluster=cluster, taskDefinition=arn, count=count, launchType="FARGATE",
+                        networkConfiguration=fleet["network"], group=group)  # fmt: skip
 
 
-def test_labelled_containers_of_running_tasks_become_targets(aws: dict[str, Any]) -> None:
-    ecs = aws["ecs"]
+def test_labelled_containers_of_running_tasks_become_targets(fleet: dict[str, Any]) -> None:
+    ecs = fleet["ecs"]
     ecs.create_cluster(clusterName="targets")
     api = definition(ecs, "api", ("api", LABELS), ("envoy", {}))
     both = definition(ecs, "proxy", ("traefik", {"PROMETHEUS_EXPORTER_PORT": "9100",
@@ -64,9 +64,9 @@ def test_labelled_containers_of_running_tasks_become_targets(aws: dict[str, Any]
                       ("sidecar", {"PROMETHEUS_EXPORTER_PORT": "9102", "PROMETHEUS_EXPORTER_PATH": "stats",
                                    "PROMETHEUS_EXPORTER_SCHEME": "https"}))  # fmt: skip
     quiet = definition(ecs, "worker", ("worker", {}))
-    start(aws, "targets", api, 2, service="api-comments")
-    start(aws, "targets", both)
-    start(aws, "targets", quiet)
+    start(fleet, "targets", api, 2, service="api-comments")
+    start(fleet, "targets", both)
+    start(fleet, "targets", quiet)
 
     groups = Discovery(["targets"], ecs).refresh()
 
@@ -93,12 +93,12 @@ def test_labelled_containers_of_running_tasks_become_targets(aws: dict[str, Any]
     assert not [g for g in groups if g["labels"]["ecs_task_definition_family"] == "worker"]
 
 
-def test_one_broken_label_drops_only_its_container(aws: dict[str, Any]) -> None:
-    ecs = aws["ecs"]
+def test_one_broken_label_drops_only_its_container(fleet: dict[str, Any]) -> None:
+    ecs = fleet["ecs"]
     ecs.create_cluster(clusterName="broken")
-    start(aws, "broken", definition(ecs, "bad", ("app", {"PROMETHEUS_EXPORTER_PORT": "eighty"}),
+    start(fleet, "broken", definition(ecs, "bad", ("app", {"PROMETHEUS_EXPORTER_PORT": "eighty"}),
                                     ("ok", {"PROMETHEUS_EXPORTER_PORT": "9000"})))  # fmt: skip
-    start(aws, "broken", definition(ecs, "fine", ("app", LABELS)))
+    start(fleet, "broken", definition(ecs, "fine", ("app", LABELS)))
     groups = Discovery(["broken"], ecs).refresh()
     assert sorted(
         (g["labels"]["ecs_task_definition_family"], g["labels"]["ecs_container"]) for g in groups
@@ -108,9 +108,9 @@ def test_one_broken_label_drops_only_its_container(aws: dict[str, Any]) -> None:
     ]
 
 
-def test_a_steady_refresh_of_1000_tasks_uses_at_most_21_calls(aws: dict[str, Any]) -> None:
-    ecs = aws["ecs"]
-    populate(ecs, aws["ec2"], "thousand", 1000)
+def test_a_steady_refresh_of_1000_tasks_uses_at_most_21_calls(fleet: dict[str, Any]) -> None:
+    ecs = fleet["ecs"]
+    populate(ecs, fleet["ec2"], "thousand", 1000)
     calls = count_calls(ecs)
     discovery = Discovery(["thousand"], ecs)
     assert len(discovery.refresh()) == 1000
@@ -183,14 +183,14 @@ def test_throttling_is_retried_with_backoff(throttling_ecs: str) -> None:
 
 
 def test_a_failed_write_is_logged_and_retried_and_keeps_the_last_good_file(
-    aws: dict[str, Any], emulator_port: int, tmp_path: Path
+    fleet: dict[str, Any], emulator_port: int, tmp_path: Path
 ) -> None:
     """The sidecar as a real process whose writes really fail (a file-size limit: EFBIG, as a
     full or unwritable volume would): it logs, keeps the last good file, skips the heartbeat,
     keeps running and succeeds once writes work again."""
-    ecs = aws["ecs"]
+    ecs = fleet["ecs"]
     ecs.create_cluster(clusterName="unwritable")
-    start(aws, "unwritable", definition(ecs, "api", ("api", LABELS)), count=3)
+    start(fleet, "unwritable", definition(ecs, "api", ("api", LABELS)), count=3)
     output, heartbeat = tmp_path / "targets" / "ecs.json", tmp_path / "heartbeat"
     write_if_changed(output, [])  # the last good file: 3 bytes
     environ = {**os.environ, **emulator.client_env(emulator_port), "ECS_CLUSTER": "unwritable",

@@ -4,28 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 import pytest
 
 from ops import emulator
 
 
-@pytest.fixture
-def aws(emulator_port: int) -> Any:
-    def client(service: str) -> Any:
-        return boto3.client(
-            service,
-            region_name="us-east-1",
-            endpoint_url=emulator.endpoint(emulator_port),
-            aws_access_key_id="test",
-            aws_secret_access_key="test",  # pragma: allowlist secret (the emulator accepts any key)
-        )
-
-    return client
-
-
 def test_scalable_targets_can_be_tagged(aws: Any) -> None:
-    ecs, scaling = aws("ecs"), aws("application-autoscaling")
+    ecs, scaling = aws.client("ecs"), aws.client("application-autoscaling")
     ecs.create_cluster(clusterName="tags")
     ecs.create_service(cluster="tags", serviceName="api", desiredCount=1)
     scaling.register_scalable_target(
@@ -39,7 +24,7 @@ def test_scalable_targets_can_be_tagged(aws: Any) -> None:
 
 
 def test_efs_policies_round_trip(aws: Any) -> None:
-    efs = aws("efs")
+    efs = aws.client("efs")
     file_system = efs.create_file_system(CreationToken="backup", Encrypted=True)["FileSystemId"]
     efs.put_backup_policy(FileSystemId=file_system, BackupPolicy={"Status": "ENABLED"})
     assert efs.describe_backup_policy(FileSystemId=file_system)["BackupPolicy"]["Status"] == "ENABLED"
@@ -56,7 +41,7 @@ def test_efs_policies_round_trip(aws: Any) -> None:
 
 
 def test_replication_group_creates_and_deletes_its_member_clusters(aws: Any) -> None:
-    elasticache = aws("elasticache")
+    elasticache = aws.client("elasticache")
     elasticache.create_replication_group(
         ReplicationGroupId="comments", ReplicationGroupDescription="comment store", Engine="redis",
         CacheNodeType="cache.t4g.micro", NumCacheClusters=2, TransitEncryptionEnabled=True,
@@ -77,7 +62,7 @@ def test_replication_group_creates_and_deletes_its_member_clusters(aws: Any) -> 
 
 
 def test_cache_subnet_group_can_be_deleted(aws: Any) -> None:
-    ec2, elasticache = aws("ec2"), aws("elasticache")
+    ec2, elasticache = aws.client("ec2"), aws.client("elasticache")
     vpc = ec2.create_vpc(CidrBlock="10.98.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.98.1.0/24")["Subnet"]["SubnetId"]
     elasticache.create_cache_subnet_group(
@@ -89,8 +74,8 @@ def test_cache_subnet_group_can_be_deleted(aws: Any) -> None:
 
 
 def test_zone_created_with_a_vpc_is_private_and_lists_it(aws: Any) -> None:
-    vpc = aws("ec2").create_vpc(CidrBlock="10.99.0.0/16")["Vpc"]["VpcId"]
-    route53 = aws("route53")
+    vpc = aws.client("ec2").create_vpc(CidrBlock="10.99.0.0/16")["Vpc"]["VpcId"]
+    route53 = aws.client("route53")
     zone = route53.create_hosted_zone(
         Name="internal.example.test",
         CallerReference="private-zone",

@@ -268,13 +268,12 @@ def test_the_deploy_role_pushes_deploys_and_rolls_back(
     ecr.put_image(repositoryName="local/api-comments", imageManifest=manifest, imageTag="d1")
     deployed = invoke_as(root, endpoint, "deploy", tmp_path, "deploy", "api-comments", "--tag", "d1")
     assert deployed.returncode == 0, deployed.stdout + deployed.stderr
-    requests.put(f"{endpoint}/_platform/ecs/failed-tasks", params={"count": 2}, timeout=10).raise_for_status()
+    port = int(endpoint.rsplit(":", 1)[1])
+    emulator.fail_new_tasks(port, 2)
     try:
         broken = invoke_as(root, endpoint, "deploy", tmp_path, "deploy", "api-comments", "--tag", "broken")
     finally:
-        requests.put(
-            f"{endpoint}/_platform/ecs/failed-tasks", params={"count": 0}, timeout=10
-        ).raise_for_status()
+        emulator.fail_new_tasks(port, 0)
     assert broken.returncode == 1
     assert "rolled back to" in broken.stderr
     used = {c.action for c in assert_allowed(endpoint, "local-github-deploy", since)}

@@ -17,7 +17,7 @@ import pytest
 from api_comments import create_app
 from api_comments.store import RedisStore
 
-from ops import REPO, emulator
+from ops import REPO
 from ops.aws import AwsContext
 from ops.build import images
 from ops.containers import ImageConfig, effective_environment, secret_resolver
@@ -78,12 +78,12 @@ def built_here(platform: Platform) -> dict[str, ImageConfig]:
 
 
 def test_first_plan_and_later_plans_update_one_comment_per_layer(
-    applied: list[LayerResult], emulator_port: int, github: tuple[GitHubStandIn, str]
+    applied: list[LayerResult], aws: AwsContext, emulator_port: int, github: tuple[GitHubStandIn, str]
 ) -> None:
     standin, api_url = github
     pull_request = PullRequest("acme/platform", 12, standin.token, api_url)
     # A plan before anything is applied: another account of the emulator, bootstrapped.
-    root = AwsContext.from_environ(emulator.client_env(emulator_port))
+    root = aws
     other = root.with_credentials(
         root.client("sts").assume_role(
             RoleArn="arn:aws:iam::210987654321:role/admin", RoleSessionName="first"

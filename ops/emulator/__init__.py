@@ -41,6 +41,14 @@ def endpoint(port: int = DEFAULT_PORT) -> str:
     return f"http://{HOST}:{port}"
 
 
+def fail_new_tasks(port: int, count: int) -> None:
+    """Make the tasks of the next revisions deployed fail to start (a broken image), 0 to stop."""
+    response = requests.put(
+        f"{endpoint(port)}/_platform/ecs/failed-tasks", params={"count": count}, timeout=10
+    )
+    response.raise_for_status()
+
+
 def client_env(port: int = DEFAULT_PORT, region: str = "us-east-1") -> dict[str, str]:
     """What Terraform, boto3 and ecs-deploy need to talk to the emulator instead of AWS."""
     return {
