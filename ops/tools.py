@@ -21,6 +21,9 @@ INSTALL_HINTS = {
     "docker": "install Docker with the buildx plugin (https://docs.docker.com/engine/install/)",
     "node": "install Node.js 18+ (apt-get install nodejs npm), then run `npm ci`",
     "git": "apt-get install git",
+    "taskset": "apt-get install util-linux",
+    "gunicorn": "pip install -e . (the benchmark's baseline server)",
+    "py-spy": "pip install -e . (py-spy, for invoke bench --flamegraphs)",
 }
 
 
