@@ -1,4 +1,4 @@
-"""nox sessions: `nox` runs lint and test; `nox -s bench`, `checkov` and `precommit` on demand."""
+"""nox sessions: `nox` runs lint and test; `unit`, `bench`, `checkov` and `precommit` on demand."""
 
 from __future__ import annotations
 
@@ -33,6 +33,14 @@ def test(session: nox.Session) -> None:
     # Two workers: the platform's chain of tests (apply, least privilege, deploys, destroy)
     # stays on one (xdist_group "platform") while the rest runs beside it.
     session.run("pytest", *(session.posargs or ["-q", "-n", "2", "--dist", "loadgroup"]))
+
+
+@nox.session
+def unit(session: nox.Session) -> None:
+    """The fast lane, under 30 s: every test not marked slow (no servers, no Terraform runs)."""
+    install_project(session, "test")
+    npm_ci(session)
+    session.run("pytest", "-q", "-m", "not slow", "-n", "2", *session.posargs)
 
 
 @nox.session

@@ -12,6 +12,9 @@ import pytest
 
 from ops.terraform import INFRA, TerraformError, existing_layers, parse_hcl, roots, run_apart, validate
 
+# Terraform runs (fmt, validate, test): slow, as tests that start processes are.
+pytestmark = pytest.mark.slow
+
 MODULES = sorted(path.parent for path in INFRA.glob("modules/*/main.tf"))
 
 
