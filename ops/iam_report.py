@@ -16,17 +16,8 @@ from typing import Any
 import requests
 
 from .aws import AwsContext
+from .emulator.iam import Call
 from .iam_policy import like
-
-
-@dataclass(frozen=True)
-class Call:
-    role: str
-    principal: str
-    action: str
-    resource: str
-    allowed: bool
-    reason: str
 
 
 @dataclass
