@@ -57,7 +57,7 @@ def task(*args: Any, **kwargs: Any) -> Any:
 def settings(c: Context, env: str) -> Settings:
     from ops.platform import Settings
 
-    return Settings.from_config(env, dict(c.config.get("terraform", {})))
+    return Settings.from_config(env, dict(c.config.get("terraform", {})), dict(c.config.get("local", {})))
 
 
 def connect(c: Context, env: str) -> Platform:
@@ -100,6 +100,8 @@ def generate(update: Callable[..., list[Path]], check: bool, what: str) -> None:
 
 LEFT_COLUMNS = {
     "layer",
+    "router",
+    "url",
     "output",
     "answer",
     "endpoint",
@@ -215,7 +217,7 @@ def lock(c: Context) -> None:
 
 @task(help={"env": ENV_HELP})
 def up(c: Context, env: str = "local") -> None:
-    """Start the emulator (local), bootstrap, and apply every layer in order."""
+    """Bring an environment up: locally the emulator, every layer, then the tasks run here."""
     from ops.platform import up as bring_up
     from ops.platform import useful_outputs
 
@@ -223,7 +225,10 @@ def up(c: Context, env: str = "local") -> None:
         from ops.terraform import existing_layers
 
         start = "start the emulator, " if env == "local" else ""
-        print(f"would {start}bootstrap {env}, then apply, in this order: {', '.join(existing_layers())}")
+        serve = ", then run the cluster's tasks here" if env == "local" else ""
+        print(
+            f"would {start}bootstrap {env}, then apply, in this order: {', '.join(existing_layers())}{serve}"
+        )
         return
     started = time.monotonic()
     results = bring_up(settings(c, env))
@@ -231,6 +236,13 @@ def up(c: Context, env: str = "local") -> None:
     rows.append(["total", str(sum(r.resources for r in results)), f"{time.monotonic() - started:.1f}"])
     print_table(f"platform up ({env})", ["layer", "resources", "seconds"], rows)
     print_table("outputs", ["output", "value"], [list(row) for row in useful_outputs(results)])
+    if env == "local":
+        from ops.dataplane import urls
+
+        local = settings(c, env)
+        print_table("served here (curl and browsers resolve *.localhost to 127.0.0.1)", ["router", "url"],
+                    [list(row) for row in urls(local.aws(), local.fronts)])  # fmt: skip
+        print(f"try: curl -s http://api-comments.platform.localhost:{local.fronts.public}/api/comment/list/1")
 
 
 @task(help={"env": ENV_HELP})
@@ -255,15 +267,21 @@ def region(c: Context, env: str = "local") -> None:
 
 @task(help={"port": "emulator port (default from invoke.yaml, 4566)"})
 def down(c: Context, port: int = 0) -> None:
-    """Stop the embedded emulator (its state goes with it)."""
-    from ops import emulator
+    """Stop the local platform: its processes, then the emulator (its state goes with it)."""
+    from dataclasses import replace
 
-    port = port or settings(c, "local").emulator_port
+    from ops.platform import down as stop
+
+    local = settings(c, "local")
+    local = replace(local, emulator_port=port or local.emulator_port)
     if c.config.run.dry:
-        print(f"would stop the emulator on port {port}")
+        print(f"would stop the data plane and the emulator on port {local.emulator_port}")
         return
+    stopped = stop(local)
     print(
-        "emulator stopped" if emulator.stop_background(port) else f"no emulator of this repo on port {port}"
+        f"stopped: {', '.join(stopped)}"
+        if stopped
+        else f"nothing of this repo runs on port {local.emulator_port}"
     )
 
 
@@ -611,17 +629,27 @@ def ratelimit_check(
         print(json.dumps(prediction.as_json(limit, duration), indent=2))
         return
     limit = from_terraform(service)
+    host_header = ""
     if not host:
-        host, running = deployed_target(connect(c, env), service)
-        instances = instances or running
+        target = deployed_target(connect(c, env), service)
+        host, host_header = target.url, target.host_header
+        instances = instances or target.traefik_tasks
     instances = instances or 1
     print(f"{service}: {limit.describe()} (from infra/03-services); {instances} Traefik instance(s)")
     print(f"probe: {requests} requests over {duration:g} s, {concurrency} at once, one source, {host}{path}")
+    if host_header:
+        print(f"  with Host: {host_header} (the local ALB, like Traefik, routes by name)")
     if c.config.run.dry:
         return
     out = report_dir("ratelimit")
     result = run_probe(
-        host, requests=requests, concurrency=concurrency, duration=duration, path=path, out=out
+        host,
+        requests=requests,
+        concurrency=concurrency,
+        duration=duration,
+        path=path,
+        out=out,
+        host_header=host_header,
     )
     verdict = judge(limit, result, duration, instances)
     observed = verdict.observed
@@ -644,7 +672,8 @@ def ratelimit_check(
                    f"--concurrency {concurrency} --duration {duration:g}")  # fmt: skip
         write_figures("ratelimit", verdict_markdown(verdict, command))
     if not verdict.passed:
-        other = f"; {observed.other} answers neither 2xx, 404 nor 429" if observed.other else ""
+        unrouted = f", {observed.unrouted} of them Traefik's own 404 (no router)" if observed.unrouted else ""
+        other = f"; {observed.other} answers neither 2xx, 404 nor 429{unrouted}" if observed.other else ""
         raise Exit(f"FAIL: {observed.accepted} accepted, {expected}{other}", code=1)
     print(f"PASS: {observed.accepted} accepted, {expected}")
 

@@ -23,6 +23,8 @@ REQUESTS = int(os.environ.get("PROBE_REQUESTS", "100"))
 DURATION = float(os.environ.get("PROBE_DURATION", "0"))
 PATH = os.environ.get("PROBE_PATH", "/api/comment/list/1")
 OUTPUT = os.environ.get("PROBE_OUTPUT", "probe.json")
+# The service's name when the host probed is an address (a local ALB): Traefik routes by Host.
+HEADERS = {"Host": os.environ["PROBE_HOST_HEADER"]} if os.environ.get("PROBE_HOST_HEADER") else {}
 
 _indices = itertools.count()
 _start: list[float] = []
@@ -43,13 +45,18 @@ class RateLimitProbe(FastHttpUser):
             _start.append(time.monotonic())
         gevent.sleep(max(0.0, _start[0] + index * DURATION / REQUESTS - time.monotonic()))
         sent = time.monotonic() - _start[0]
-        with self.client.get(PATH, name="probe", catch_response=True) as response:
-            if response.status_code in (200, 404, 429):  # answers the checker counts, not failures
+        with self.client.get(PATH, name="probe", headers=HEADERS, catch_response=True) as response:
+            # The service's 404 is JSON (an unknown id); Traefik's own, when no router matches the
+            # request, is plain text and no answer of the service.
+            content_type = (response.headers or {}).get("Content-Type", "")
+            unrouted = response.status_code == 404 and "json" not in content_type
+            if response.status_code in (200, 404, 429) and not unrouted:
                 response.success()
         _results.append({
             "index": index,
             "sent": sent,
             "status": response.status_code,
+            "unrouted": unrouted,
             "retry_after": response.headers.get("Retry-After") if response.headers else None,
         })  # fmt: skip
         if len(_results) == REQUESTS:

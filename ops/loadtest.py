@@ -156,6 +156,7 @@ def markdown(summary: Summary, profile: Profile, command: str) -> str:
 class ProbeResult:
     sent: list[float]
     statuses: Counter[int]
+    unrouted: int = 0  # Traefik's own 404s (no router matched): never the service's answer
 
     @property
     def accepted(self) -> int:
@@ -167,20 +168,24 @@ class ProbeResult:
 
     @property
     def other(self) -> int:
-        return sum(self.statuses.values()) - self.accepted - self.rejected
+        return sum(self.statuses.values()) - self.accepted - self.rejected + self.unrouted
 
 
 def run_probe(host: str, *, requests: int, concurrency: int, duration: float, path: str,
-              out: Path) -> ProbeResult:  # fmt: skip
-    """N requests from this one source over ``duration`` seconds, at most ``concurrency`` at once."""
+              out: Path, host_header: str = "") -> ProbeResult:  # fmt: skip
+    """N requests from this one source over ``duration`` seconds, at most ``concurrency`` at once;
+    with ``host_header``, sent to ``host`` under that name (a local ALB)."""
     output = out / "probe.json"
     locust(LOADTESTS / "ratelimit_probe.py", host, concurrency, 1000, f"{int(duration) + 60}s", out,
            {"PROBE_REQUESTS": str(requests), "PROBE_DURATION": str(duration), "PROBE_PATH": path,
-            "PROBE_OUTPUT": str(output)})  # fmt: skip
+            "PROBE_OUTPUT": str(output), "PROBE_HOST_HEADER": host_header})  # fmt: skip
     if not output.exists():
         raise LoadTestError(f"the probe did not finish its {requests} requests; see {out / 'locust.log'}")
     results = json.loads(output.read_text())
-    return ProbeResult([r["sent"] for r in results], Counter(int(r["status"]) for r in results))
+    served = [r for r in results if not r.get("unrouted")]
+    return ProbeResult(
+        [r["sent"] for r in results], Counter(int(r["status"]) for r in served), len(results) - len(served)
+    )
 
 
 @dataclass
@@ -223,7 +228,17 @@ def judge(limit: RateLimit, result: ProbeResult, duration: float, instances: int
     return Verdict(limit, expected, even, result, tolerance(expected))
 
 
-def deployed_target(platform: Platform, service: str) -> tuple[str, int]:
+@dataclass(frozen=True)
+class Target:
+    """Where a service is reached: its URL, or on the local platform the local ALB's address
+    with the service's name as the Host header; and how many Traefik tasks run."""
+
+    url: str
+    host_header: str
+    traefik_tasks: int
+
+
+def deployed_target(platform: Platform, service: str) -> Target:
     """The service's public URL and the number of running Traefik tasks, from the layers'
     outputs and ECS: each Traefik task keeps its own buckets."""
     from .platform import outputs
@@ -235,4 +250,7 @@ def deployed_target(platform: Platform, service: str) -> tuple[str, int]:
     traefik = outputs(platform, "02-traefik")["service_name"]
     ecs = platform.aws.client("ecs")
     (described,) = ecs.describe_services(cluster=target["cluster_arn"], services=[traefik])["services"]
-    return f"https://{target['host']}", max(int(described["runningCount"]), 1)
+    running = max(int(described["runningCount"]), 1)
+    if platform.env == "local":  # served by the data plane: the local public ALB, by name
+        return Target(f"http://127.0.0.1:{platform.settings.fronts.public}", target["host"], running)
+    return Target(f"https://{target['host']}", "", running)

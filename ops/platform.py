@@ -14,14 +14,15 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from . import OpsError, emulator
+from . import OpsError, dataplane, emulator
 from .aws import AwsContext
+from .dataplane import Fronts
 from .terraform import (
     ENVIRONMENTS,
     Layer,
@@ -51,19 +52,25 @@ class Settings:
     # token from this file when one is given, as a GitHub job assumes its role.
     role_arn: str | None = None
     web_identity_token_file: str | None = None
+    fronts: Fronts = field(default_factory=Fronts)
 
     @classmethod
-    def from_config(cls, env: str, config: dict[str, Any]) -> Settings:
-        """invoke.yaml's `terraform:` section, overridden by TF_PLUGIN_MIRROR."""
+    def from_config(cls, env: str, config: dict[str, Any], local: dict[str, Any] | None = None) -> Settings:
+        """invoke.yaml's `terraform:` section, overridden by TF_PLUGIN_MIRROR, and its `local:`
+        section (the loopback ports of the local platform's ALBs)."""
         if env not in ENVIRONMENTS:
             raise ValueError(f"unknown environment {env!r}: choose one of {', '.join(ENVIRONMENTS)}")
         mirror = os.environ.get("TF_PLUGIN_MIRROR") or config.get("plugin_mirror") or None
+        local = local or {}
         return cls(
             env,
             mirror,
             int(config.get("emulator_port", emulator.DEFAULT_PORT)),
             config.get("role_arn") or None,
             config.get("web_identity_token_file") or None,
+            Fronts(
+                int(local.get("public_port", Fronts.public)), int(local.get("internal_port", Fronts.internal))
+            ),
         )
 
     @property
@@ -335,12 +342,27 @@ def plan_layers(
 
 
 def up(settings: Settings, progress: Progress = print) -> list[LayerResult]:
-    """Start the emulator if needed (local only), bootstrap, and apply every layer in order."""
-    if settings.env == "local" and emulator.start_background(settings.emulator_port):
+    """Start the emulator if needed (local only), bootstrap, and apply every layer in order;
+    locally, then run the tasks here (the data plane) and wait until they are healthy."""
+    local = settings.env == "local"
+    if local and emulator.start_background(settings.emulator_port):
         progress(f"started the emulator on {emulator.endpoint(settings.emulator_port)}")
     platform = Platform.connect(settings)
     bootstrap(platform, progress)
-    return apply_layers(platform, existing_layers(), progress)
+    results = apply_layers(platform, existing_layers(), progress)
+    if local:
+        started = time.monotonic()
+        if dataplane.start_background(settings.emulator_port, settings.fronts):
+            progress("[data plane] started: the cluster's tasks run here")
+        dataplane.wait_until_served(platform.aws, progress)
+        progress(f"[data plane] every task healthy in {time.monotonic() - started:.1f} s")
+    return results
+
+
+def down(settings: Settings) -> list[str]:
+    """Stop the data plane, then the emulator (its state goes with it); what was stopped."""
+    stopped = ["data plane"] if dataplane.stop_background() else []
+    return stopped + (["emulator"] if emulator.stop_background(settings.emulator_port) else [])
 
 
 def outputs(platform: Platform, layer: str) -> dict[str, Any]:

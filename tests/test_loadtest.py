@@ -80,3 +80,7 @@ def test_a_verdict_compares_with_the_model_on_the_real_send_times() -> None:
     # a server that let 30 through is outside the tolerance; a 502 is never a pass
     assert not judge(limit, ProbeResult(result.sent, Counter({200: 30, 429: 70})), 0.8).passed
     assert not judge(limit, ProbeResult(result.sent, Counter({200: 21, 429: 78, 502: 1})), 0.8).passed
+    # Traefik's own 404 (no router for the Host) is neither served nor limited: never a pass
+    unrouted = ProbeResult(result.sent, Counter({200: 20, 429: 79}), unrouted=1)
+    assert (unrouted.accepted, unrouted.other) == (20, 1)
+    assert not judge(limit, unrouted, 0.8).passed

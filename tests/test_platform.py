@@ -202,9 +202,10 @@ def test_every_image_deploys_and_terraform_keeps_what_was_deployed(
 def test_ratelimit_check_probes_the_deployed_service_behind_every_traefik_task(
     applied: list[LayerResult], platform: Platform
 ) -> None:
-    url, traefik_tasks = deployed_target(platform, "api-comments")
-    assert url == "https://api-comments.platform.local.test"
-    assert traefik_tasks >= 1
+    target = deployed_target(platform, "api-comments")
+    assert target.url == f"http://127.0.0.1:{platform.settings.fronts.public}"
+    assert target.host_header == "api-comments.platform.localhost"
+    assert target.traefik_tasks >= 1
 
 
 def test_destroy_leaves_nothing(applied: list[LayerResult], platform: Platform) -> None:

@@ -1,8 +1,9 @@
 # The embedded emulator (invoke up). Same code as dev and prd.
 environment = "local"
 aws_region  = "us-east-1"
-domain_name = "platform.local.test"
-# Nothing resolves it from the internet: 01-base makes the zone itself.
+domain_name = "platform.localhost"
+# Browsers and curl resolve *.localhost to loopback (RFC 6761), where `invoke up` serves
+# it; nothing on the internet does: 01-base makes the zone itself.
 create_public_zone = true
 log_retention_days = 1
 network = {

