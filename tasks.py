@@ -151,6 +151,36 @@ def serve(c: Context, port: int = 8000, host: str = "127.0.0.1", workers: int = 
 @task(
     help={
         "connections": "concurrent connections (default 50)",
+        "seconds": "seconds per run (default 10)",
+        "rounds": "interleaved rounds; medians are reported (default 3)",
+        "write": "write the figures into docs/performance.md (default on; --no-write to skip)",
+    }
+)
+def bench_ingress(
+    c: Context, connections: int = 50, seconds: int = 10, rounds: int = 3, write: bool = True
+) -> None:
+    """Benchmark the way in on the local platform: direct, through Traefik, through the ALB."""
+    from ops.ingress_bench import markdown, run_ingress_benchmark
+    from ops.terraform import environment_settings
+
+    command = f"invoke bench-ingress --connections {connections} --seconds {seconds} --rounds {rounds}"
+    if c.config.run.dry:
+        print(f"would run one more api-comments task on the local platform, then: {command}")
+        return
+    local = settings(c, "local")
+    domain = str(environment_settings("local")["domain_name"])
+    report = run_ingress_benchmark(
+        local.aws(), local.fronts, domain, connections=connections, seconds=seconds, rounds=rounds
+    )
+    text = markdown(report, command)
+    print(text)
+    if write:
+        write_figures("ingress", text)
+
+
+@task(
+    help={
+        "connections": "concurrent connections (default 50)",
         "seconds": "seconds per run (default 5)",
         "rounds": "interleaved rounds; medians are reported (default 3)",
         "flamegraphs": "also record each scenario's server with py-spy into docs/flamegraphs/",
@@ -716,6 +746,6 @@ def iam_report(c: Context, port: int = 0) -> None:
 
 
 # Defaults (terraform.plugin_mirror, terraform.emulator_port) live in invoke.yaml.
-ns = Collection(serve, bench, slow_clients, lock, up, bootstrap, region, down, plan, apply, destroy, output,
-                deploy, build, images, docs, validate, actionlint, loadtest, ratelimit_check, discovery_bench,
-                dashboards, observability_check, iam_report)  # fmt: skip
+ns = Collection(serve, bench, bench_ingress, slow_clients, lock, up, bootstrap, region, down, plan, apply,
+                destroy, output, deploy, build, images, docs, validate, actionlint, loadtest, ratelimit_check,
+                discovery_bench, dashboards, observability_check, iam_report)  # fmt: skip

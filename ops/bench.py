@@ -91,11 +91,15 @@ def parse_wrk(output: str) -> WrkResult:
 
 
 def run_wrk(
-    url: str, *, connections: int, seconds: int, script: Path | None = None, cores: str | None = None
-) -> WrkResult:
+    url: str, *, connections: int, seconds: int, script: Path | None = None, cores: str | None = None,
+    host: str = "",
+) -> WrkResult:  # fmt: skip
+    """wrk against ``url`` (with ``host``, under that Host header, as a name-routed proxy needs)."""
     argv = [require("wrk"), "--latency", "-t2", f"-c{connections}", f"-d{seconds}s", url]
     if script:
         argv[1:1] = ["-s", str(script)]
+    if host:
+        argv[1:1] = ["-H", f"Host: {host}"]
     return parse_wrk(subprocess.run(pinned(argv, cores), check=True, capture_output=True, text=True).stdout)
 
 

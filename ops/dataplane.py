@@ -23,6 +23,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -39,6 +40,7 @@ from . import REPO, OpsError, emulator
 from .aws import AwsContext
 from .build import images
 from .containers import ImageConfig, effective_environment, secret_resolver
+from .server import free_port
 from .tools import require
 
 STATE_DIR = REPO / ".data" / "dataplane"
@@ -165,17 +167,7 @@ class LocalRedis:
             process.wait(10)
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def wait_for_port(host: str, port: int, timeout: float) -> None:
-    import socket
-
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -400,11 +392,12 @@ class DataPlane:
             self.report(task, "HEALTHY")
 
     def stop(self, task: LocalTask) -> None:
-        """SIGTERM to each container, SIGKILL after its stopTimeout (ECS's default: 30 s); the
-        loop goes on meanwhile, as old tasks drain while new ones serve."""
+        """SIGTERM to each container's main process, SIGKILL to all of it after its stopTimeout
+        (ECS's default: 30 s); the loop goes on meanwhile, as old tasks drain while new ones
+        serve."""
         for container in task.containers:
-            if container.process.poll() is None:
-                os.killpg(container.process.pid, signal.SIGTERM)
+            if container.process.poll() is None:  # docker stop: the container's main process
+                container.process.send_signal(signal.SIGTERM)
                 self.stopping.append((container.process, time.monotonic() + container.stop_timeout))
 
     def reap(self, force: bool = False) -> None:
@@ -464,8 +457,8 @@ class DataPlane:
         for kind, port in (("public", self.fronts.public), ("internal", self.fronts.internal)):
             lines += [f"frontend {kind}", f"  bind 127.0.0.1:{port}", f"  default_backend {kind}",
                       f"backend {kind}", "  balance roundrobin"]  # fmt: skip
-            for index, (address, target, path, check) in enumerate(sorted(set(members[kind]))):
-                lines += [f"  option httpchk GET {path}"] if index == 0 else []
+            for index, (address, target, health_path, check) in enumerate(sorted(set(members[kind]))):
+                lines += [f"  option httpchk GET {health_path}"] if index == 0 else []
                 lines.append(f"  server task{index} {address}:{target} check port {check} inter 2s")
         config = "\n".join(lines) + "\n"
         if config == self.haproxy_config and self.haproxy and self.haproxy.poll() is None:
@@ -498,8 +491,8 @@ class DataPlane:
                 except (OSError, OpsError) as exc:  # as a container that cannot start: ECS replaces it
                     print(f"data plane: {task['taskArn']} did not start: {exc}", file=sys.stderr, flush=True)
                     self.report(LocalTask(task["taskArn"], "", "", "", "", [], 0), "EXITED")
-        for task in self.tasks.values():
-            self.watch(task)
+        for local in self.tasks.values():
+            self.watch(local)
         self.serve_albs(running)
         self.write_status()
 

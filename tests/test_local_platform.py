@@ -28,9 +28,10 @@ import requests
 from ecs_deploy.ecs import DeployAction, EcsError, EcsTaskDefinition
 
 from ops import REPO, dataplane
-from ops.dataplane import Fronts, free_port, routing_problems
+from ops.dataplane import Fronts, routing_problems
 from ops.deploy import DeployTarget, _Ecs, deploy
 from ops.platform import Platform
+from ops.server import free_port
 from ops.tools import require
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900), pytest.mark.xdist_group("platform")]

@@ -110,3 +110,30 @@ def test_servers_get_the_tasks_cores_and_the_load_the_rest() -> None:
     assert ours == str(available[0])
     assert rest == (",".join(map(str, available[1:])) or None)
     assert Task(len(available), {}).cores() == (",".join(map(str, available)), None)
+
+
+def test_the_ingress_benchmark_routes_a_copy_of_the_labels_with_the_limit_out_of_reach() -> None:
+    from ops.ingress_bench import bench_labels
+
+    labels = {
+        "traefik.enable": "true",
+        "traefik.http.routers.api-comments.rule": "Host(`api-comments.platform.localhost`)",
+        "traefik.http.routers.api-comments.middlewares": "api-comments-ratelimit,api-comments-retry",
+        "traefik.http.routers.api-comments.service": "api-comments",
+        "traefik.http.middlewares.api-comments-ratelimit.ratelimit.average": "10",
+        "traefik.http.middlewares.api-comments-ratelimit.ratelimit.period": "5s",
+        "traefik.http.middlewares.api-comments-ratelimit.ratelimit.burst": "20",
+        "traefik.http.middlewares.api-comments-retry.retry.attempts": "2",
+        "PROMETHEUS_EXPORTER_PORT": "8000",
+    }
+    copied = bench_labels(labels, "api-comments", "ingress-bench.platform.localhost")
+    assert copied == {
+        "traefik.enable": "true",
+        "traefik.http.routers.ingress-bench.rule": "Host(`ingress-bench.platform.localhost`)",
+        "traefik.http.routers.ingress-bench.middlewares": "ingress-bench-ratelimit,ingress-bench-retry",
+        "traefik.http.routers.ingress-bench.service": "ingress-bench",
+        "traefik.http.middlewares.ingress-bench-ratelimit.ratelimit.average": "1000000",
+        "traefik.http.middlewares.ingress-bench-ratelimit.ratelimit.period": "1s",
+        "traefik.http.middlewares.ingress-bench-ratelimit.ratelimit.burst": "1000000",
+        "traefik.http.middlewares.ingress-bench-retry.retry.attempts": "2",
+    }

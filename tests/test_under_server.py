@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -189,3 +190,23 @@ def test_the_server_stops_gracefully_on_sigterm(store_url: str, tmp_path: Path) 
     process.stop()
     assert process.process is not None
     assert process.process.returncode == 0
+
+
+def test_a_first_sigterm_drains_while_the_proxy_still_routes_here(tmp_path: Path) -> None:
+    """With SERVER_DRAIN_SECONDS, the server answers for that long after SIGTERM (Traefik may
+    still route to it until its next refresh), then stops gracefully."""
+    process, base = serve_in_background(
+        workers=1, store=f"sqlite:///{tmp_path / 'c.db'}", log_path=tmp_path / "server.log",
+        settings={"SERVER_DRAIN_SECONDS": "3"},
+    )  # fmt: skip
+    process.start()
+    assert process.process is not None
+    stopped = time.monotonic()
+    process.process.send_signal(signal.SIGTERM)
+    served = 0
+    while time.monotonic() - stopped < 2.5:
+        served += requests.get(f"{base}/health", timeout=2).status_code == 200
+        time.sleep(0.1)
+    assert served >= 20  # every probe answered while draining
+    assert process.process.wait(timeout=30) == 0
+    assert time.monotonic() - stopped >= 3

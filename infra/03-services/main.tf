@@ -70,7 +70,11 @@ module "api-comments" {
     SERVER_THREADS = "4"
     # Traefik logs every request with its X-Request-ID (ADR 0016); the app logs events only.
     API_COMMENTS_ACCESS_LOG = "false"
+    # A stopping task serves on until Traefik's ECS provider has dropped it (it refreshes every
+    # 15 s, 02-traefik), then stops gracefully: a rollout answers no 502 (ADR 0017).
+    SERVER_DRAIN_SECONDS = "20"
   }
+  stop_timeout = 45 # the drain, then SERVER_GRACEFUL_TIMEOUT (25 s) for in-flight requests
   environment_variables_by_env = {
     prd = { API_COMMENTS_LOG_LEVEL = "WARNING" }
   }

@@ -381,7 +381,8 @@ def _patch_ecs_task_addresses() -> None:
         # (API_PortMapping); ECS answers it filled in, and Traefik's ECS provider reads it.
         definition_init(self, *args, **kwargs)
         if self.network_mode == "awsvpc":
-            for container in self.container_definitions:
+            definitions: list[dict[str, Any]] = self.container_definitions
+            for container in definitions:
                 for mapping in container.get("portMappings") or []:
                     mapping.setdefault("hostPort", mapping.get("containerPort"))
 
@@ -397,7 +398,7 @@ def _patch_ecs_task_addresses() -> None:
         task_init(self, cluster, task_definition, *args, **kwargs)
         containers = []
         for definition in task_definition.container_definitions:
-            container = Container(task_definition)
+            container = Container(task_definition)  # type: ignore[abstract]
             container.name, container.image = definition.get("name"), definition.get("image")
             container.environment, container.command = (
                 definition.get("environment"),
@@ -408,7 +409,7 @@ def _patch_ecs_task_addresses() -> None:
         self.containers = containers
         if not self.attachments:
             return
-        attachment = self.attachments[0]
+        attachment: dict[str, Any] = self.attachments[0]
         address = next_address(self._backend)
         details = {d["name"]: d for d in attachment["details"]}
         details["privateIPv4Address"]["value"] = address

@@ -10,7 +10,8 @@ come from the environment (12-factor):
 | `SERVER_WORKERS` | `1` | worker processes: one per vCPU (docs/adr/0016) |
 | `SERVER_THREADS` | `4` | Python threads per worker running requests |
 | `SERVER_HEADER_READ_TIMEOUT` | `10` | seconds a client may take to send its headers |
-| `SERVER_GRACEFUL_TIMEOUT` | `25` | seconds in-flight requests get after SIGTERM (ECS waits 30) |
+| `SERVER_DRAIN_SECONDS` | `0` | seconds a first SIGTERM goes on serving, then the graceful stop (ECS: 20) |
+| `SERVER_GRACEFUL_TIMEOUT` | `25` | seconds in-flight requests then get (ECS waits the drain plus this: 45) |
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 
 
 def prepare_metrics_directory(argv: list[str]) -> None:
@@ -48,7 +50,24 @@ def main(argv: list[str] | None = None) -> None:
 
     environ = os.environ
     header_seconds = int(environ.get("SERVER_HEADER_READ_TIMEOUT", "10"))
-    Granian(
+
+    class DrainingServer(Granian):  # type: ignore[misc,valid-type]
+        """A first SIGTERM (or Ctrl-C) keeps serving for SERVER_DRAIN_SECONDS, then stops
+        gracefully; a second one stops at once. Traefik's ECS provider only sees a stopped task
+        gone at its next refresh (15 s, 02-traefik): until then it still sends requests, and a
+        task that stopped listening at once would answer them 502."""
+
+        draining = False
+
+        def signal_handler_interrupt(self, *args: object, **kwargs: object) -> None:
+            drain = float(environ.get("SERVER_DRAIN_SECONDS", "0"))
+            if drain > 0 and not self.draining:
+                self.draining = True
+                threading.Timer(drain, super().signal_handler_interrupt).start()
+                return
+            super().signal_handler_interrupt(*args, **kwargs)
+
+    DrainingServer(
         target[0],
         factory=target[0] == "api_comments:create_app",
         interface=Interfaces.WSGI,
