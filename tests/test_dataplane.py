@@ -146,9 +146,12 @@ def test_a_deployment_completes_when_its_tasks_are_healthy_and_only_then_stops_t
     ecs, cluster, revision, url = service
     first = tasks_of(ecs, cluster)
     assert deployments(ecs, cluster)[0]["rolloutState"] == "IN_PROGRESS"
+    assert {t.get("healthStatus", "UNKNOWN") for t in first} == {"UNKNOWN"}
     for task in first:
         report(url, task, "HEALTHY")
     assert deployments(ecs, cluster)[0]["rolloutState"] == "COMPLETED"
+    # What Traefik's providers.ecs.healthyTasksOnly reads.
+    assert {t["healthStatus"] for t in tasks_of(ecs, cluster)} == {"HEALTHY"}
 
     second = revision("two")
     ecs.update_service(cluster=cluster, service="svc", taskDefinition=second)

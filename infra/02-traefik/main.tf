@@ -45,6 +45,9 @@ locals {
     "--providers.ecs.exposedbydefault=false",
     "--providers.ecs.region=${var.aws_region}",
     "--providers.ecs.refreshseconds=15",
+    # Only tasks whose container health checks pass: a task that started but does not answer
+    # yet is never routed to (every ecs-service has a health check; ADR 0017).
+    "--providers.ecs.healthytasksonly=true",
     "--api.dashboard=true",
     "--accesslog=true",
     "--accesslog.format=json",

@@ -82,8 +82,8 @@ locals {
     secrets      = [for key in sort(keys(var.secrets)) : { name = key, valueFrom = var.secrets[key] }]
     dockerLabels = merge(local.traefik_labels, local.prometheus_labels)
     stopTimeout  = var.stop_timeout
-    # ECS ignores the image's HEALTHCHECK: this is the one that runs (null: none).
-    healthCheck = var.health_check_command == null ? null : {
+    # ECS ignores the image's HEALTHCHECK: this is the one that runs.
+    healthCheck = {
       command     = var.health_check_command
       interval    = var.health_check_interval
       timeout     = var.health_check_timeout

@@ -224,12 +224,11 @@ variable "health_check_path" {
 }
 
 variable "health_check_command" {
-  description = "Container health check as ECS runs it, e.g. [\"CMD\", \"wget\", \"-q\", \"-O\", \"/dev/null\", \"http://127.0.0.1:8000/health\"] (repeat the image's Docker HEALTHCHECK: ECS ignores it). null: no container health check; Traefik still probes health_check_path."
+  description = "Container health check as ECS runs it, e.g. [\"CMD\", \"wget\", \"-q\", \"-O\", \"/dev/null\", \"http://127.0.0.1:8000/health\"] (repeat the image's Docker HEALTHCHECK: ECS ignores it). Required: Traefik routes only to tasks ECS reports healthy (providers.ecs.healthyTasksOnly, 02-traefik), so a task is served once it answers, never while it starts."
   type        = list(string)
-  default     = null
 
   validation {
-    condition     = var.health_check_command == null || try(contains(["CMD", "CMD-SHELL"], var.health_check_command[0]), false)
+    condition     = try(contains(["CMD", "CMD-SHELL"], var.health_check_command[0]), false)
     error_message = "health_check_command must start with CMD or CMD-SHELL."
   }
 }

@@ -31,13 +31,14 @@ mock_provider "aws" {
 }
 
 variables {
-  name        = "api-comments"
-  environment = "dev"
-  cluster_arn = "arn:aws:ecs:us-east-1:123456789012:cluster/dev-platform"
-  vpc_id      = "vpc-0123456789abcdef0"
-  subnet_ids  = ["subnet-a", "subnet-b", "subnet-c"]
-  port        = 8000
-  domain      = "dev.example.com"
+  name                 = "api-comments"
+  environment          = "dev"
+  cluster_arn          = "arn:aws:ecs:us-east-1:123456789012:cluster/dev-platform"
+  vpc_id               = "vpc-0123456789abcdef0"
+  subnet_ids           = ["subnet-a", "subnet-b", "subnet-c"]
+  port                 = 8000
+  domain               = "dev.example.com"
+  health_check_command = ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8000/health"]
   deployed_image = {
     name                = "api-comments"
     repository_url      = "123456789012.dkr.ecr.us-east-1.amazonaws.com/dev/api-comments"
@@ -294,4 +295,14 @@ run "rejects_otlp_tracing_without_an_endpoint" {
   }
 
   expect_failures = [var.tracing]
+}
+
+run "rejects_a_health_check_that_is_not_cmd_or_cmd_shell" {
+  command = plan
+
+  variables {
+    health_check_command = ["curl", "http://127.0.0.1:8000/health"]
+  }
+
+  expect_failures = [var.health_check_command]
 }
