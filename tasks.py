@@ -102,6 +102,7 @@ LEFT_COLUMNS = {
     "layer",
     "router",
     "url",
+    "runs",
     "output",
     "answer",
     "endpoint",
@@ -267,11 +268,14 @@ def up(c: Context, env: str = "local") -> None:
     print_table(f"platform up ({env})", ["layer", "resources", "seconds"], rows)
     print_table("outputs", ["output", "value"], [list(row) for row in useful_outputs(results)])
     if env == "local":
-        from ops.dataplane import urls
+        from ops.dataplane import routes, status
 
         local = settings(c, env)
-        print_table("served here (curl and browsers resolve *.localhost to 127.0.0.1)", ["router", "url"],
-                    [list(row) for row in urls(local.aws(), local.fronts)])  # fmt: skip
+        running = {t["group"].removeprefix("service:") for t in status().get("tasks", [])}
+        rows = [[r.router, r.url, "here" if r.service in running else "not run here (yet)"]
+                for r in routes(local.aws(), local.fronts)]  # fmt: skip
+        title = "served (curl and browsers resolve *.localhost to 127.0.0.1)"
+        print_table(title, ["router", "url", "runs"], rows)
         print(f"try: curl -s http://api-comments.platform.localhost:{local.fronts.public}/api/comment/list/1")
 
 

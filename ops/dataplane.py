@@ -555,15 +555,21 @@ def status(state_dir: Path = STATE_DIR) -> dict[str, Any]:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def is_running(state_dir: Path = STATE_DIR) -> bool:
-    path = pid_file(state_dir)
-    if not path.exists():
-        return False
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs; a child of this process that exited is reaped, not a zombie."""
+    with contextlib.suppress(ChildProcessError):
+        if os.waitpid(pid, os.WNOHANG)[0]:
+            return False
     try:
-        os.kill(int(path.read_text()), 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
         return False
     return True
+
+
+def is_running(state_dir: Path = STATE_DIR) -> bool:
+    path = pid_file(state_dir)
+    return path.exists() and _alive(int(path.read_text()))
 
 
 def start_background(emulator_port: int, fronts: Fronts, state_dir: Path = STATE_DIR) -> bool:
@@ -597,9 +603,7 @@ def stop_background(state_dir: Path = STATE_DIR, timeout: float = 60) -> bool:
         return False
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+        if not _alive(pid):
             return True
         time.sleep(0.2)
     os.kill(pid, signal.SIGKILL)
@@ -607,10 +611,12 @@ def stop_background(state_dir: Path = STATE_DIR, timeout: float = 60) -> bool:
 
 
 def wait_until_served(
-    aws: AwsContext, progress: Callable[[str], None], timeout: float = 180, state_dir: Path = STATE_DIR
-) -> dict[str, Any]:
+    aws: AwsContext, progress: Callable[[str], None], timeout: float = 180, state_dir: Path = STATE_DIR,
+    fronts: Fronts | None = None,
+) -> dict[str, Any]:  # fmt: skip
     """Wait until every RUNNING task of the emulator is healthy here (or is one that nothing
-    here can run) and every service's deployment has COMPLETED; the data plane's status."""
+    here can run) and every service's deployment has COMPLETED, then (given the ALBs' ports)
+    until Traefik routes each router of the services that run here; the data plane's status."""
     ecs = aws.client("ecs")
     deadline = time.monotonic() + timeout
     said = ""
@@ -626,6 +632,10 @@ def wait_until_served(
                                        desiredStatus="RUNNING")["taskArns"]  # fmt: skip
                 if service["deployments"][0].get("rolloutState") != "COMPLETED" or not set(tasks) <= healthy:
                     waiting.append(service["serviceName"])
+        if now and not waiting and fronts is not None:  # and Traefik routes what runs here
+            running = {t["group"].removeprefix("service:") for t in now.get("tasks", [])}
+            waiting = [f"Traefik to route {r.router}" for r in routes(aws, fronts)
+                       if r.service in running and not r.served()]  # fmt: skip
         if now and not waiting:
             return now
         line = f"[data plane] waiting for {', '.join(sorted(waiting)) or 'its first report'}"
@@ -640,17 +650,39 @@ def wait_until_served(
 HOST_RULE = re.compile(r"Host\(`([^`]+)`\)")
 
 
-def urls(aws: AwsContext, fronts: Fronts) -> list[tuple[str, str]]:
-    """(router, URL) of each Traefik router the services' labels declare, at the loopback port
-    of the ALB that reaches its entrypoint (web: public, anything else: internal)."""
+@dataclass(frozen=True)
+class Route:
+    """A Traefik router the labels of a service declare, reached through a local ALB."""
+
+    router: str
+    service: str
+    host: str
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}/"
+
+    def served(self, address: str = "127.0.0.1") -> bool:
+        """Traefik routes it (through the ALB, or at one Traefik task's ``address``): anything
+        but Traefik's own plain-text 404 (no router)."""
+        try:
+            answer = requests.get(f"http://{address}:{self.port}/", headers={"Host": self.host}, timeout=5)
+        except requests.RequestException:
+            return False
+        return answer.status_code != 404 or "json" in answer.headers.get("Content-Type", "")
+
+
+def routes(aws: AwsContext, fronts: Fronts) -> list[Route]:
+    """Each router the services' labels declare, at the loopback port of the ALB that reaches
+    its entrypoint (web: public, anything else: internal)."""
     ecs = aws.client("ecs")
     found = []
     for cluster in ecs.list_clusters()["clusterArns"]:
         arns = ecs.list_services(cluster=cluster)["serviceArns"]
         for service in ecs.describe_services(cluster=cluster, services=arns)["services"] if arns else []:
-            definition = ecs.describe_task_definition(taskDefinition=service["taskDefinition"])[
-                "taskDefinition"
-            ]
+            revision = service["taskDefinition"]
+            definition = ecs.describe_task_definition(taskDefinition=revision)["taskDefinition"]
             for container in definition["containerDefinitions"]:
                 labels = container.get("dockerLabels") or {}
                 for name, rule in labels.items():
@@ -660,8 +692,8 @@ def urls(aws: AwsContext, fronts: Fronts) -> list[tuple[str, str]]:
                         continue
                     entrypoint = labels.get(f"traefik.http.routers.{router[1]}.entrypoints", "web")
                     port = fronts.public if entrypoint == "web" else fronts.internal
-                    found.append((router[1], f"http://{host[1]}:{port}/"))
-    return sorted(found)
+                    found.append(Route(router[1], service["serviceName"], host[1], port))
+    return sorted(found, key=lambda route: route.router)
 
 
 TRAEFIK_LABEL = re.compile(r"^traefik\.http\.(routers|middlewares|services)\.([^.]+)\.")

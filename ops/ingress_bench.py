@@ -18,8 +18,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import requests
-
 from . import OpsError, dataplane
 from .aws import AwsContext
 from .bench import WrkResult, run_wrk
@@ -97,17 +95,6 @@ def bench_task(
         ecs.deregister_task_definition(taskDefinition=revision)
 
 
-def wait_routed(url: str, host: str, timeout: float = 60) -> None:
-    """Until Traefik's ECS provider (refreshing every 15 s) routes the host to the task."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        answer = requests.get(f"{url}{PATH}", headers={"Host": host}, timeout=5)
-        if answer.headers.get("Content-Type", "").startswith("application/json"):
-            return
-        time.sleep(1)
-    raise OpsError(f"Traefik did not route {host} within {timeout:.0f} s")
-
-
 def _median(results: list[WrkResult]) -> WrkResult:
     return WrkResult(
         statistics.median(r.requests_per_s for r in results),
@@ -130,7 +117,11 @@ def run_ingress_benchmark(
             Way("Traefik", f"http://{traefik['address']}:{dataplane.host_port(80)}{PATH}", host),
             Way("local ALB, then Traefik", f"http://127.0.0.1:{fronts.public}{PATH}", host),
         ]
-        wait_routed(f"http://127.0.0.1:{fronts.public}", host)
+        route, deadline = dataplane.Route(NAME, service, host, fronts.public), time.monotonic() + 60
+        while not route.served():  # Traefik's ECS provider refreshes every 15 s
+            if time.monotonic() > deadline:
+                raise OpsError(f"Traefik did not route {host} within 60 s")
+            time.sleep(1)
         runs: dict[str, list[WrkResult]] = {path.label: [] for path in paths}
         for round_ in range(1, rounds + 1):
             for path in paths:

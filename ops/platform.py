@@ -354,7 +354,7 @@ def up(settings: Settings, progress: Progress = print) -> list[LayerResult]:
         started = time.monotonic()
         if dataplane.start_background(settings.emulator_port, settings.fronts):
             progress("[data plane] started: the cluster's tasks run here")
-        dataplane.wait_until_served(platform.aws, progress)
+        dataplane.wait_until_served(platform.aws, progress, fronts=settings.fronts)
         progress(f"[data plane] every task healthy in {time.monotonic() - started:.1f} s")
     return results
 

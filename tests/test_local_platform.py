@@ -28,7 +28,7 @@ import requests
 from ecs_deploy.ecs import DeployAction, EcsError, EcsTaskDefinition
 
 from ops import REPO, dataplane
-from ops.dataplane import Fronts, routing_problems
+from ops.dataplane import Fronts, Route, routing_problems
 from ops.deploy import DeployTarget, _Ecs, deploy
 from ops.platform import Platform
 from ops.server import free_port
@@ -63,6 +63,9 @@ class Served:
         return requests.post(
             f"{self.public}/api/comment/new", json=body, headers={"Host": API_HOST}, timeout=10
         )
+
+    def traefik_log(self) -> str:
+        return "".join(path.read_text() for path in (self.state_dir / "logs").glob("local-traefik-*.log"))
 
     def haproxy_servers(self, alb: str) -> int:
         """Servers of the local ALB's backend, as its configuration says."""
@@ -111,7 +114,7 @@ def served(applied_platform: Platform, tmp_path_factory: pytest.TempPathFactory)
     )
     started = time.monotonic()
     dataplane.start_background(platform.settings.emulator_port, fronts, state_dir)
-    dataplane.wait_until_served(platform.aws, lambda _: None, timeout=120, state_dir=state_dir)
+    dataplane.wait_until_served(platform.aws, lambda _: None, timeout=120, state_dir=state_dir, fronts=fronts)
     print(f"data plane served every task in {time.monotonic() - started:.1f} s")
     served = Served(platform, state_dir, fronts)
     yield served
@@ -181,11 +184,12 @@ def test_a_misspelt_label_is_a_routing_problem(served: Served) -> None:
         served.wait(
             lambda: task["taskArn"] in {t["task"] for t in served.status()["tasks"]}, "the task runs here"
         )
-        time.sleep(20)  # two refreshes of Traefik's ECS provider (providers.ecs.refreshseconds=15)
+        # Traefik's next refresh (every 15 s) reads the labels and says which field it did not know.
+        served.wait(
+            lambda: "field not found, node: averag" in served.traefik_log(), "Traefik reads the labels"
+        )
         problems = routing_problems([labels], served.traefik_api())
         assert "router misspelt@ecs: declared by labels, not in Traefik" in problems
-        log = next((served.state_dir / "logs").glob("local-traefik-*.log")).read_text()
-        assert "averag" in log  # Traefik says which field it did not know
     finally:
         ecs.stop_task(cluster=cluster, task=task["taskArn"], reason="test done")
         ecs.deregister_task_definition(taskDefinition=revision)
@@ -245,7 +249,11 @@ def test_two_traefik_tasks_keep_a_bucket_each_and_the_check_expects_it(served: S
             ),
             "two Traefik tasks behind the local ALB",
         )
-        time.sleep(20)  # the new Traefik's ECS provider has found the api-comments tasks
+        newest = served.tasks("traefik")[-1]["address"]
+        served.wait(  # the new Traefik's ECS provider has found the api-comments tasks
+            lambda: Route("api-comments", "api-comments", API_HOST, dataplane.host_port(80)).served(newest),
+            "the new Traefik routes api-comments",
+        )
         wait_for_bucket()
         result = ratelimit_check(served)
         assert "2 Traefik instance(s)" in result.stdout
@@ -334,7 +342,8 @@ def test_a_failing_health_check_trips_the_breaker_and_the_old_tasks_keep_serving
         served.wait(lambda: action.is_deployed(action.get_service()), "the rollback completes", 60)
     aws.client("ecs").deregister_task_definition(taskDefinition=broken)
     print(f"circuit breaker tripped after {tripped:.1f} s; answers meanwhile: {dict(traffic.answers)}")
-    assert {t["task"] for t in served.tasks("api-comments")} == serving, "the old tasks never stopped"
+    # The old tasks served throughout; the broken ones are gone once the agent has stopped them.
+    served.wait(lambda: {t["task"] for t in served.tasks("api-comments")} == serving, "only the old tasks")
     assert traffic.failed == 0, traffic.answers
 
 
@@ -376,6 +385,5 @@ def test_the_circuit_breaker_opens_when_the_store_stops_and_closes_when_it_is_ba
     print(f"answers with the store down: {Counter(answers)}")
     assert (503, "application/json") in answers  # the service's own
     assert any(status == 503 and "json" not in kind for status, kind in answers), answers  # Traefik's breaker
-    log = next((served.state_dir / "logs").glob("local-traefik-*.log")).read_text()
-    assert "CircuitBreaker(state=tripped" in log
+    assert "CircuitBreaker(state=tripped" in served.traefik_log()
     served.wait(lambda: served.get("/api/comment/list/1").status_code in (200, 404), "the breaker closes", 60)
