@@ -398,17 +398,19 @@ class DataPlane:
         for container in task.containers:
             if container.process.poll() is None:  # docker stop: the container's main process
                 container.process.send_signal(signal.SIGTERM)
-                self.stopping.append((container.process, time.monotonic() + container.stop_timeout))
+            self.stopping.append((container.process, time.monotonic() + container.stop_timeout))
 
     def reap(self, force: bool = False) -> None:
+        """A container whose main process has exited is gone with everything it started (its
+        process group, as Docker removes the container); one past its stop timeout is killed."""
         still = []
         for process, deadline in self.stopping:
-            if process.poll() is None and (force or time.monotonic() > deadline):
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-            elif process.poll() is None:
+            if process.poll() is None and not force and time.monotonic() < deadline:
                 still.append((process, deadline))
+                continue
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
         self.stopping = still
 
     # The ALBs --------------------------------------------------------------------------------

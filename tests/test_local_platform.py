@@ -8,6 +8,7 @@ tests/test_platform.py, which destroys the platform last."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import signal
@@ -27,7 +28,7 @@ import redis
 import requests
 from ecs_deploy.ecs import DeployAction, EcsError, EcsTaskDefinition
 
-from ops import REPO, dataplane
+from ops import REPO, dataplane, emulator
 from ops.dataplane import Fronts, Route, routing_problems
 from ops.deploy import DeployTarget, _Ecs, deploy
 from ops.platform import Platform
@@ -122,9 +123,22 @@ def served(applied_platform: Platform, tmp_path_factory: pytest.TempPathFactory)
     for process in served.processes:
         process.terminate()
         process.wait(10)
-    leftovers = [pid for task in dataplane.status(state_dir).get("tasks", []) for pid in task["pids"]
-                 if Path(f"/proc/{pid}").exists()]  # fmt: skip
-    assert not leftovers, f"processes outlived the data plane: {leftovers}"
+    network = emulator.task_network(platform.settings.emulator_port)
+    leftovers = [
+        address for address in listening() if ipaddress.IPv4Address(address.split(":")[0]) in network
+    ]
+    assert not leftovers, f"still listening on the tasks' addresses after the data plane stopped: {leftovers}"
+
+
+def listening() -> list[str]:
+    """The IPv4 address:port of every listening TCP socket of this machine (/proc/net/tcp)."""
+    found = []
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        if state == "0A":  # LISTEN
+            address, port = local.split(":")
+            found.append(f"{ipaddress.IPv4Address(bytes.fromhex(address)[::-1])}:{int(port, 16)}")
+    return found
 
 
 def labels_of_running(
