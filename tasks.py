@@ -160,7 +160,7 @@ def serve(c: Context, port: int = 8000, host: str = "127.0.0.1", workers: int = 
 def bench_ingress(
     c: Context, connections: int = 50, seconds: int = 10, rounds: int = 3, write: bool = True
 ) -> None:
-    """Benchmark the way in on the local platform: direct, through Traefik, through the ALB."""
+    """Benchmark api-comments direct, through Traefik and through the ALB."""
     from ops.ingress_bench import markdown, run_ingress_benchmark
     from ops.terraform import environment_settings
 
@@ -248,7 +248,7 @@ def lock(c: Context) -> None:
 
 @task(help={"env": ENV_HELP})
 def up(c: Context, env: str = "local") -> None:
-    """Bring an environment up: locally the emulator, every layer, then the tasks run here."""
+    """Apply every layer; locally, also start the emulator and run the tasks."""
     from ops.platform import up as bring_up
     from ops.platform import useful_outputs
 
@@ -273,7 +273,7 @@ def up(c: Context, env: str = "local") -> None:
         local = settings(c, env)
         running = {t["group"].removeprefix("service:") for t in status().get("tasks", [])}
         rows = [[r.router, r.url, "here" if r.service in running else "not run here (yet)"]
-                for r in routes(local.aws(), local.fronts)]  # fmt: skip
+                for r in routes(local.aws(), status()["cluster"], local.fronts)]  # fmt: skip
         title = "served (curl and browsers resolve *.localhost to 127.0.0.1)"
         print_table(title, ["router", "url", "runs"], rows)
         print(f"try: curl -s http://api-comments.platform.localhost:{local.fronts.public}/api/comment/list/1")
@@ -301,7 +301,7 @@ def region(c: Context, env: str = "local") -> None:
 
 @task(help={"port": "emulator port (default from invoke.yaml, 4566)"})
 def down(c: Context, port: int = 0) -> None:
-    """Stop the local platform: its processes, then the emulator (its state goes with it)."""
+    """Stop the local platform: its processes, then the emulator and its state."""
     from dataclasses import replace
 
     from ops.platform import down as stop

@@ -9,6 +9,7 @@ scheduler then rolls deployments, replaces failed tasks and trips the circuit br
 does (ops.emulator.scheduler). Each ALB is served by a local HAProxy on a loopback port,
 balancing over its target group's tasks and adding X-Forwarded-For as an ALB does.
 
+It is the agent of one cluster (01-base's), as an ECS agent registers with one cluster.
 What cannot be derived is the table below, and only that: which local executable runs an
 image (LOCAL_IMAGES), and which local server answers for an AWS endpoint (the AWS APIs: the
 emulator; an ElastiCache replication group: local redis-servers, see LocalRedis).
@@ -220,9 +221,10 @@ class DataPlane:
     """Runs the emulator's tasks here and reports their health; `run()` loops until stopped."""
 
     def __init__(
-        self, aws: AwsContext, emulator_url: str, fronts: Fronts, state_dir: Path = STATE_DIR
+        self, aws: AwsContext, emulator_url: str, cluster: str, fronts: Fronts, state_dir: Path = STATE_DIR
     ) -> None:
         self.aws = aws
+        self.cluster = cluster
         self.emulator_url = emulator_url
         self.fronts = fronts
         self.state_dir = state_dir
@@ -253,12 +255,11 @@ class DataPlane:
         task.reported = status
 
     def running_tasks(self) -> list[dict[str, Any]]:
-        found = []
-        for cluster in self.ecs.list_clusters()["clusterArns"]:
-            arns = [arn for page in self.ecs.get_paginator("list_tasks").paginate(
-                cluster=cluster, desiredStatus="RUNNING") for arn in page["taskArns"]]  # fmt: skip
-            for start in range(0, len(arns), 100):
-                found += self.ecs.describe_tasks(cluster=cluster, tasks=arns[start : start + 100])["tasks"]
+        found, cluster = [], self.cluster
+        arns = [arn for page in self.ecs.get_paginator("list_tasks").paginate(
+            cluster=cluster, desiredStatus="RUNNING") for arn in page["taskArns"]]  # fmt: skip
+        for start in range(0, len(arns), 100):
+            found += self.ecs.describe_tasks(cluster=cluster, tasks=arns[start : start + 100])["tasks"]
         return [task for task in found if task["lastStatus"] == "RUNNING"]
 
     def definition(self, arn: str) -> dict[str, Any]:
@@ -500,6 +501,7 @@ class DataPlane:
 
     def write_status(self) -> None:
         status = {
+            "cluster": self.cluster,
             "fronts": asdict(self.fronts),
             "tasks": [
                 {"task": t.arn, "group": t.group, "revision": t.revision, "address": t.address,
@@ -574,8 +576,8 @@ def is_running(state_dir: Path = STATE_DIR) -> bool:
     return path.exists() and _alive(int(path.read_text()))
 
 
-def start_background(emulator_port: int, fronts: Fronts, state_dir: Path = STATE_DIR) -> bool:
-    """Start the data plane unless it runs; True if this call started it."""
+def start_background(emulator_port: int, cluster: str, fronts: Fronts, state_dir: Path = STATE_DIR) -> bool:
+    """Start the data plane of ``cluster`` unless it runs; True if this call started it."""
     if is_running(state_dir):
         return False
     for tool in ("haproxy", "redis-server", "traefik"):
@@ -584,7 +586,7 @@ def start_background(emulator_port: int, fronts: Fronts, state_dir: Path = STATE
     (state_dir / "status.json").unlink(missing_ok=True)
     log = (state_dir / "dataplane.log").open("ab")
     process = subprocess.Popen(
-        [sys.executable, "-m", "ops.dataplane", "--emulator-port", str(emulator_port),
+        [sys.executable, "-m", "ops.dataplane", "--emulator-port", str(emulator_port), "--cluster", cluster,
          "--public-port", str(fronts.public), "--internal-port", str(fronts.internal),
          "--state-dir", str(state_dir)],
         cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
@@ -616,9 +618,9 @@ def wait_until_served(
     aws: AwsContext, progress: Callable[[str], None], timeout: float = 180, state_dir: Path = STATE_DIR,
     fronts: Fronts | None = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """Wait until every RUNNING task of the emulator is healthy here (or is one that nothing
-    here can run) and every service's deployment has COMPLETED, then (given the ALBs' ports)
-    until Traefik routes each router of the services that run here; the data plane's status."""
+    """Wait until every RUNNING task of the data plane's cluster is healthy here (or is one that
+    nothing here can run) and every service's deployment has COMPLETED, then (given the ALBs'
+    ports) until Traefik routes each router of the services that run here; its status."""
     ecs = aws.client("ecs")
     deadline = time.monotonic() + timeout
     said = ""
@@ -627,7 +629,8 @@ def wait_until_served(
         healthy = {t["task"] for t in now.get("tasks", []) if t["health"] == "HEALTHY"} | set(
             now.get("not_run", {})
         )
-        for cluster in ecs.list_clusters()["clusterArns"]:
+        if now:
+            cluster = now["cluster"]
             arns = ecs.list_services(cluster=cluster)["serviceArns"]
             for service in ecs.describe_services(cluster=cluster, services=arns)["services"] if arns else []:
                 tasks = ecs.list_tasks(cluster=cluster, serviceName=service["serviceName"],
@@ -636,7 +639,7 @@ def wait_until_served(
                     waiting.append(service["serviceName"])
         if now and not waiting and fronts is not None:  # and Traefik routes what runs here
             running = {t["group"].removeprefix("service:") for t in now.get("tasks", [])}
-            waiting = [f"Traefik to route {r.router}" for r in routes(aws, fronts)
+            waiting = [f"Traefik to route {r.router}" for r in routes(aws, now["cluster"], fronts)
                        if r.service in running and not r.served()]  # fmt: skip
         if now and not waiting:
             return now
@@ -675,26 +678,25 @@ class Route:
         return answer.status_code != 404 or "json" in answer.headers.get("Content-Type", "")
 
 
-def routes(aws: AwsContext, fronts: Fronts) -> list[Route]:
-    """Each router the services' labels declare, at the loopback port of the ALB that reaches
-    its entrypoint (web: public, anything else: internal)."""
+def routes(aws: AwsContext, cluster: str, fronts: Fronts) -> list[Route]:
+    """Each router the labels of the cluster's services declare, at the loopback port of the ALB
+    that reaches its entrypoint (web: public, anything else: internal)."""
     ecs = aws.client("ecs")
     found = []
-    for cluster in ecs.list_clusters()["clusterArns"]:
-        arns = ecs.list_services(cluster=cluster)["serviceArns"]
-        for service in ecs.describe_services(cluster=cluster, services=arns)["services"] if arns else []:
-            revision = service["taskDefinition"]
-            definition = ecs.describe_task_definition(taskDefinition=revision)["taskDefinition"]
-            for container in definition["containerDefinitions"]:
-                labels = container.get("dockerLabels") or {}
-                for name, rule in labels.items():
-                    router = re.fullmatch(r"traefik\.http\.routers\.([^.]+)\.rule", name)
-                    host = HOST_RULE.search(rule)
-                    if not router or not host:
-                        continue
-                    entrypoint = labels.get(f"traefik.http.routers.{router[1]}.entrypoints", "web")
-                    port = fronts.public if entrypoint == "web" else fronts.internal
-                    found.append(Route(router[1], service["serviceName"], host[1], port))
+    arns = ecs.list_services(cluster=cluster)["serviceArns"]
+    for service in ecs.describe_services(cluster=cluster, services=arns)["services"] if arns else []:
+        revision = service["taskDefinition"]
+        definition = ecs.describe_task_definition(taskDefinition=revision)["taskDefinition"]
+        for container in definition["containerDefinitions"]:
+            labels = container.get("dockerLabels") or {}
+            for name, rule in labels.items():
+                router = re.fullmatch(r"traefik\.http\.routers\.([^.]+)\.rule", name)
+                host = HOST_RULE.search(rule)
+                if not router or not host:
+                    continue
+                entrypoint = labels.get(f"traefik.http.routers.{router[1]}.entrypoints", "web")
+                port = fronts.public if entrypoint == "web" else fronts.internal
+                found.append(Route(router[1], service["serviceName"], host[1], port))
     return sorted(found, key=lambda route: route.router)
 
 
@@ -728,13 +730,14 @@ def routing_problems(labels: list[dict[str, str]], api: dict[str, list[dict[str,
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--emulator-port", type=int, default=emulator.DEFAULT_PORT)
+    parser.add_argument("--cluster", required=True, help="the ECS cluster whose tasks run here")
     parser.add_argument("--public-port", type=int, default=Fronts.public)
     parser.add_argument("--internal-port", type=int, default=Fronts.internal)
     parser.add_argument("--state-dir", type=Path, default=STATE_DIR)
     args = parser.parse_args()
     aws = AwsContext.from_environ(emulator.client_env(args.emulator_port))
     fronts = Fronts(args.public_port, args.internal_port)
-    plane = DataPlane(aws, emulator.endpoint(args.emulator_port), fronts, args.state_dir)
+    plane = DataPlane(aws, emulator.endpoint(args.emulator_port), args.cluster, fronts, args.state_dir)
     signal.signal(signal.SIGTERM, lambda *_: plane.stopped.set())
     signal.signal(signal.SIGINT, lambda *_: plane.stopped.set())
     plane.run()

@@ -68,7 +68,7 @@ def bench_task(
     """One task of the service's revision with bench labels, run by the data plane; its entry
     in the data plane's status."""
     ecs = aws.client("ecs")
-    cluster = next(iter(ecs.list_clusters()["clusterArns"]))
+    cluster = status()["cluster"]
     (described,) = ecs.describe_services(cluster=cluster, services=[service])["services"]
     definition = ecs.describe_task_definition(taskDefinition=described["taskDefinition"])["taskDefinition"]
     (container,) = [c for c in definition["containerDefinitions"] if c["name"] == service]

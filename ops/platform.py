@@ -352,7 +352,8 @@ def up(settings: Settings, progress: Progress = print) -> list[LayerResult]:
     results = apply_layers(platform, existing_layers(), progress)
     if local:
         started = time.monotonic()
-        if dataplane.start_background(settings.emulator_port, settings.fronts):
+        cluster = next(r.outputs["cluster_arn"] for r in results if r.layer == "01-base")
+        if dataplane.start_background(settings.emulator_port, cluster, settings.fronts):
             progress("[data plane] started: the cluster's tasks run here")
         dataplane.wait_until_served(platform.aws, progress, fronts=settings.fronts)
         progress(f"[data plane] every task healthy in {time.monotonic() - started:.1f} s")

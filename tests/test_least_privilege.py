@@ -320,6 +320,11 @@ def traefik(applied_platform: Platform, root: AwsContext, endpoint: str) -> Iter
                f"{endpoint}/_platform/ecs/credentials/local-traefik-task"}  # fmt: skip
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         environ.pop(name, None)
+    # Traefik reads only healthy tasks (providers.ecs.healthyTasksOnly): report them so, as the
+    # ECS agent does once their health checks pass (no data plane runs here).
+    for arn in ecs.list_tasks(cluster="local-platform", desiredStatus="RUNNING")["taskArns"]:
+        requests.put(f"{endpoint}/_platform/ecs/task-health", params={"task": arn, "status": "HEALTHY"},
+                     timeout=10).raise_for_status()  # fmt: skip
     since = mark(endpoint)
     process = subprocess.Popen([require("traefik"), *flags, "--providers.ecs.refreshseconds=1",
                                 "--entrypoints.web.address=127.0.0.1:0", "--log.level=DEBUG"],

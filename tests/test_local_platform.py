@@ -114,7 +114,8 @@ def served(applied_platform: Platform, tmp_path_factory: pytest.TempPathFactory)
         platform.bucket,
     )
     started = time.monotonic()
-    dataplane.start_background(platform.settings.emulator_port, fronts, state_dir)
+    cluster = platform.layer("01-base").outputs()["cluster_arn"]
+    dataplane.start_background(platform.settings.emulator_port, cluster, fronts, state_dir)
     dataplane.wait_until_served(platform.aws, lambda _: None, timeout=120, state_dir=state_dir, fronts=fronts)
     print(f"data plane served every task in {time.monotonic() - started:.1f} s")
     served = Served(platform, state_dir, fronts)

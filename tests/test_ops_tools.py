@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -52,6 +53,7 @@ def test_every_task_is_listed_with_a_help_line() -> None:
     assert set(tasks) >= {
         "serve",
         "bench",
+        "bench-ingress",
         "lock",
         "up",
         "bootstrap",
@@ -111,8 +113,30 @@ def test_the_tasks_that_change_something_say_what_they_would_do_under_dry() -> N
     for args, expected in (
         (["up"], f"would start the emulator, bootstrap local, then apply, in this order: {order}"),
         (["apply", "--all", "--env", "dev"], f"would apply, in this order: {order} (dev)"),
-        (["down", "--port", "4599"], "would stop the emulator on port 4599"),
+        (["down", "--port", "4599"], "would stop the data plane and the emulator on port 4599"),
     ):
         result = invoke("--dry", *args)
         assert result.returncode == 0, result.stderr
         assert expected in result.stdout
+
+
+@pytest.mark.slow
+def test_a_test_group_runs_on_one_worker(tmp_path: Path) -> None:
+    """The platform's chain of tests relies on `--dist loadgroup` keeping an xdist_group on one
+    worker (noxfile.py); pytest 9 with pytest-xdist 3.8 silently split it."""
+    (tmp_path / "test_group.py").write_text(
+        "import os\nimport pytest\n"
+        "pytestmark = pytest.mark.xdist_group('chain')\n"
+        + "".join(
+            f"def test_{i}():\n    print('worker', os.environ['PYTEST_XDIST_WORKER'])\n" for i in range(6)
+        )
+    )
+    (tmp_path / "test_other.py").write_text(
+        "import pytest\n@pytest.mark.parametrize('i', range(20))\ndef test_x(i):\n    pass\n"
+    )
+    argv = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-n", "2", "--dist", "loadgroup", "-v",
+            str(tmp_path)]  # fmt: skip
+    result = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    workers = set(re.findall(r"\[(gw\d)\] .*PASSED .*test_group\.py", result.stdout))
+    assert len(workers) == 1, result.stdout
