@@ -107,8 +107,8 @@ def host_port(port: int) -> int:
     return port if ROOT or port >= 1024 else port + 10000
 
 
-LOOPBACK = re.compile(r"(?<![\w.])(?:0\.0\.0\.0|127\.0\.0\.1|localhost)(?=:|/|'|\"|\s|$)")
-BARE_PORT = re.compile(r"(?:(?<=^)|(?<==)|(?<=\s)|(?<='))(?<!\d):(\d{1,5})\b")
+LOOPBACK = re.compile(r"(?<![\w.])(?:0\.0\.0\.0|127\.0\.0\.1|localhost)(?::(\d{1,5}))?(?=[:/'\"\s]|$)")
+BARE_PORT = re.compile(r"(?:^|(?<=[=\s']))(?<!\d):(\d{1,5})\b")
 
 
 def localize(text: str, address: str) -> str:
@@ -116,13 +116,11 @@ def localize(text: str, address: str) -> str:
     0.0.0.0 and an address without a host (`:8082`) all mean the task's own address. Here the
     task is its loopback address, so those become it (and a port below 1024, see host_port)."""
 
-    def with_port(match: re.Match[str]) -> str:
-        return f"{address}:{host_port(int(match.group(1)))}"
+    def own(match: re.Match[str]) -> str:
+        port = match.group(1)
+        return f"{address}:{host_port(int(port))}" if port else address
 
-    text = BARE_PORT.sub(with_port, text)
-    text = re.sub(rf"{re.escape(address)}:(\d+)", lambda m: f"{address}:{host_port(int(m.group(1)))}",
-                  LOOPBACK.sub(address, text))  # fmt: skip
-    return text
+    return BARE_PORT.sub(own, LOOPBACK.sub(own, text))
 
 
 # --- The table: AWS endpoints to local servers ----------------------------------------------
@@ -337,15 +335,16 @@ class DataPlane:
             if image is None:  # checked above: every container's image maps
                 continue
             log = (logs / f"{family}-{local.short_id}-{container['name']}.log").open("ab")
+            environ = self.environment(task, container, image, address)
             process = subprocess.Popen(
                 self.argv(container, image, address),
-                env=self.environment(task, container, image, address),
+                env=environ,
                 cwd=self.state_dir, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
             health = container.get("healthCheck")
             if health:
                 health = {**health, "command": [localize(part, address) for part in health["command"]],
-                          "env": self.environment(task, container, image, address)}  # fmt: skip
+                          "env": environ}  # fmt: skip
             essential, stop_timeout = container.get("essential", True), container.get("stopTimeout", 30)
             local.containers.append(Container(container["name"], essential, process, health, stop_timeout))
         self.tasks[task["taskArn"]] = local

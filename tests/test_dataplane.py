@@ -24,6 +24,7 @@ ADDRESS = "127.30.0.7"
         ("--entrypoints.web.address=:8000", f"--entrypoints.web.address={ADDRESS}:8000"),
         ("http://127.0.0.1:8000/health", f"http://{ADDRESS}:8000/health"),
         ("http://localhost:4318", f"http://{ADDRESS}:4318"),
+        ("u.urlopen('http://127.0.0.1:%s/health' % port)", f"u.urlopen('http://{ADDRESS}:%s/health' % port)"),
         ("0.0.0.0", ADDRESS),  # noqa: S104 - the address written in an image, made the task's
         ("exec traefik --a=:8081 --b=:8082", f"exec traefik --a={ADDRESS}:8081 --b={ADDRESS}:8082"),
         # Not the task's own address: left alone.

@@ -127,4 +127,4 @@ def test_two_instances_are_expected_to_accept_twice_the_burst(limiter: tuple[typ
     assert result.returncode == 1
     expected, observed = counts(result.stdout)
     assert 20 <= observed <= 23  # the bucket of 20, and the refill while the run lasts
-    assert expected - observed >= 18  # two buckets expected, one found
+    assert expected - observed >= 15  # a second bucket of 20 expected, never found (refill aside)
