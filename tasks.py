@@ -663,7 +663,7 @@ def ratelimit_check(
         print(json.dumps(prediction.as_json(limit, duration), indent=2))
         return
     limit = from_terraform(service)
-    host_header = ""
+    host_header, where = "", f"--host {host}" if host else f"--env {env}"
     if not host:
         target = deployed_target(connect(c, env), service)
         host, host_header = target.url, target.host_header
@@ -702,7 +702,7 @@ def ratelimit_check(
     )
     expected = f"expected {verdict.expected.expected_accepted} ±{verdict.tolerance}"
     if write_docs:
-        command = (f"invoke ratelimit-check --service {service} --requests {requests} "
+        command = (f"invoke ratelimit-check --service {service} {where} --requests {requests} "
                    f"--concurrency {concurrency} --duration {duration:g}")  # fmt: skip
         write_figures("ratelimit", verdict_markdown(verdict, command))
     if not verdict.passed:
