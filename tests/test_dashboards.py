@@ -4,11 +4,8 @@ query of every dashboard run against a real Prometheus scraping a real api-comme
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +16,19 @@ import yaml
 from ops import REPO
 from ops.dashboards import DASHBOARDS, DashboardDrift, Query, queries, update
 from ops.observability import render
+from ops.ratelimit import from_terraform
 from ops.server import BackgroundProcess, free_port, serve_in_background
+from ops.terraform import INFRA, parse_hcl
 from ops.tools import require
 
 from .conftest import RedisServer
 
 GRAFANA = REPO / "infra" / "04-observability" / "grafana"
-RECORDED_TRAEFIK = Path(__file__).parent / "data" / "traefik-v3-metrics.prom"
+# Traefik's metrics as 02-traefik configures them (its flags as written there).
+METRICS_FLAGS = [
+    flag for flag in parse_hcl((INFRA / "02-traefik" / "main.tf").read_text())["locals"][0]["traefik_flags"]
+    if flag.startswith("--metrics")
+]  # fmt: skip
 SERVICE_METRICS = ("flask_", "comments_", "job:", "vector(")
 
 
@@ -82,23 +85,33 @@ def test_cloudwatch_panels_have_the_shape_grafana_needs() -> None:
             assert target["region"] == "default"
 
 
-class RecordedTraefik(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
 def prometheus_with_targets(tmp_path: Path) -> Iterator[tuple[str, str, RedisServer]]:
-    """api-comments (Redis store) and recorded Traefik metrics, scraped every second by a real
-    Prometheus running the rendered configuration and rules."""
+    """api-comments (Redis store) behind real Traefik (the version 02-traefik runs, its metrics
+    flags), both scraped every second by a real Prometheus running the rendered configuration
+    and rules; the URL requests go to is Traefik's, so both count them."""
     redis = RedisServer(tmp_path / "redis").start()
     api, api_url = serve_in_background(store=redis.url, log_path=tmp_path / "api.log")
-    (tmp_path / "traefik").mkdir()
-    (tmp_path / "traefik" / "metrics").write_text(RECORDED_TRAEFIK.read_text())
-    traefik = ThreadingHTTPServer(
-        ("127.0.0.1", 0), partial(RecordedTraefik, directory=str(tmp_path / "traefik"))
-    )
-    threading.Thread(target=traefik.serve_forever, daemon=True).start()
+    limit = from_terraform("api-comments")  # as 03-services limits it: the 429 panels have data
+    rate_limit = {"average": limit.average, "period": limit.period, "burst": limit.burst}
+    router = {
+        "rule": "PathPrefix(`/`)",
+        "entryPoints": ["web"],
+        "service": "api-comments",
+        "middlewares": ["limit"],
+    }
+    (tmp_path / "dynamic.yml").write_text(json.dumps({"http": {
+        "routers": {"api-comments": router},
+        "middlewares": {"limit": {"rateLimit": rate_limit}},
+        "services": {"api-comments": {"loadBalancer": {"servers": [{"url": api_url}]}}},
+    }}))  # fmt: skip
+    web, metrics = free_port(), free_port()
+    traefik = BackgroundProcess(
+        [require("traefik"), f"--entrypoints.web.address=127.0.0.1:{web}",
+         f"--entrypoints.metrics.address=127.0.0.1:{metrics}", *METRICS_FLAGS,
+         f"--providers.file.filename={tmp_path / 'dynamic.yml'}", "--log.level=ERROR"],
+        ready_url=f"http://127.0.0.1:{metrics}/metrics", log_path=tmp_path / "traefik.log",
+    )  # fmt: skip
 
     rendered = render(tmp_path / "config")
     config = yaml.safe_load(rendered.prometheus.read_text())
@@ -110,7 +123,7 @@ def prometheus_with_targets(tmp_path: Path) -> Iterator[tuple[str, str, RedisSer
             "targets": [api_url.removeprefix("http://")],
             "labels": {"job": "api-comments", "ecs_service": "api-comments"},
         },
-        {"targets": [f"127.0.0.1:{traefik.server_address[1]}"], "labels": {"job": "traefik"}},
+        {"targets": [f"127.0.0.1:{metrics}"], "labels": {"job": "traefik"}},
     ]
     (tmp_path / "config" / "targets" / "ecs.json").write_text(json.dumps(targets))
 
@@ -119,9 +132,8 @@ def prometheus_with_targets(tmp_path: Path) -> Iterator[tuple[str, str, RedisSer
             f"--storage.tsdb.path={tmp_path / 'tsdb'}", f"--web.listen-address=127.0.0.1:{port}"]  # fmt: skip
     ready = f"http://127.0.0.1:{port}/-/ready"
     prometheus = BackgroundProcess(argv, ready_url=ready, log_path=tmp_path / "prometheus.log")
-    with api, prometheus:
-        yield f"http://127.0.0.1:{port}", api_url, redis
-    traefik.shutdown()
+    with api, traefik, prometheus:
+        yield f"http://127.0.0.1:{port}", f"http://127.0.0.1:{web}", redis
     redis.stop()
 
 
