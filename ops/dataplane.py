@@ -41,7 +41,7 @@ from . import REPO, OpsError, emulator
 from .aws import AwsContext
 from .build import images
 from .containers import ImageConfig, effective_environment, secret_resolver
-from .server import free_port
+from .server import alive, free_port, stop_recorded
 from .tools import require
 
 STATE_DIR = REPO / ".data" / "dataplane"
@@ -558,21 +558,9 @@ def status(state_dir: Path = STATE_DIR) -> dict[str, Any]:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-def _alive(pid: int) -> bool:
-    """Whether ``pid`` runs; a child of this process that exited is reaped, not a zombie."""
-    with contextlib.suppress(ChildProcessError):
-        if os.waitpid(pid, os.WNOHANG)[0]:
-            return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
 def is_running(state_dir: Path = STATE_DIR) -> bool:
     path = pid_file(state_dir)
-    return path.exists() and _alive(int(path.read_text()))
+    return path.exists() and alive(int(path.read_text()))
 
 
 def start_background(emulator_port: int, cluster: str, fronts: Fronts, state_dir: Path = STATE_DIR) -> bool:
@@ -595,22 +583,7 @@ def start_background(emulator_port: int, cluster: str, fronts: Fronts, state_dir
 
 
 def stop_background(state_dir: Path = STATE_DIR, timeout: float = 60) -> bool:
-    path = pid_file(state_dir)
-    if not path.exists():
-        return False
-    pid = int(path.read_text())
-    path.unlink()
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return False
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not _alive(pid):
-            return True
-        time.sleep(0.2)
-    os.kill(pid, signal.SIGKILL)
-    return True
+    return stop_recorded(pid_file(state_dir), timeout)
 
 
 def wait_until_served(

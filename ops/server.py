@@ -41,6 +41,40 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def alive(pid: int) -> bool:
+    """Whether ``pid`` runs; a child of this process that exited is reaped, not a zombie."""
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0]:
+            return False
+    except ChildProcessError:
+        pass  # not this process's child
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def stop_recorded(pid_path: Path, timeout: float) -> bool:
+    """Stop the background process whose pid ``pid_path`` records: SIGTERM, then SIGKILL if it
+    still runs after ``timeout`` seconds. True if one was running."""
+    if not pid_path.exists():
+        return False
+    pid = int(pid_path.read_text())
+    pid_path.unlink()
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return False
+    deadline = time.monotonic() + timeout
+    while alive(pid):
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            break
+        time.sleep(0.1)
+    return True
+
+
 class BackgroundProcess:
     """A server started in the background, ready once ``ready_url`` answers 200."""
 

@@ -22,6 +22,7 @@ from typing import Any
 import requests
 
 from ops import REPO
+from ops.server import stop_recorded
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 4566
@@ -213,19 +214,7 @@ def start_background(port: int = DEFAULT_PORT, timeout: float = 30.0) -> bool:
 
 def stop_background(port: int = DEFAULT_PORT) -> bool:
     """Stop the emulator this repo started on ``port``; True if one was stopped."""
-    path = pid_file(port)
-    if not path.exists():
-        return False
-    pid = int(path.read_text())
-    path.unlink()
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return False
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and is_running(port):
-        time.sleep(0.1)
-    return True
+    return stop_recorded(pid_file(port), timeout=10)
 
 
 def main() -> None:
