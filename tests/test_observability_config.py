@@ -23,8 +23,11 @@ from ops.tools import require
 RUNBOOKS = REPO / "docs" / "runbooks"
 WITH_RECEIVERS = {
     "remote_write_url": "https://aps-workspaces.us-east-1.amazonaws.com/workspaces/ws-1234/api/v1/remote_write",
-    "receivers": {"pagerduty": True, "slack": True, "heartbeat_url": "https://hc.example.com/ping/abc"},
-}
+    "receivers": {"pagerduty": True, "slack": True, "heartbeat_url": "https://hc.example.com/ping/abc",
+                  "pagerduty_url": "https://events.eu.pagerduty.com/v2/enqueue"},
+    "intervals": {"scrape": "5s", "evaluation": "5s", "discovery": 5,
+                  "group_wait": "5s", "group_interval": "10s"},
+}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +59,13 @@ def test_remote_write_and_every_receiver_are_valid_too(rendered_with_receivers: 
     assert remote["sigv4"] == {"region": "us-east-1"}
     default = yaml.safe_load(render_default_text())  # off by default
     assert "remote_write" not in default
+    # Shortened intervals: a scrape timeout no longer than the interval (Prometheus's default).
+    assert config["global"] == {"scrape_interval": "5s", "evaluation_interval": "5s",
+                                "external_labels": {"environment": "local"}}  # fmt: skip
+    alertmanager = yaml.safe_load(rendered_with_receivers.alertmanager.read_text())
+    assert (alertmanager["route"]["group_wait"], alertmanager["route"]["group_interval"]) == ("5s", "10s")
+    page = next(r for r in alertmanager["receivers"] if r["name"] == "page")
+    assert page["pagerduty_configs"][0]["url"] == "https://events.eu.pagerduty.com/v2/enqueue"
 
 
 def render_default_text() -> str:

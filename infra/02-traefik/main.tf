@@ -19,7 +19,10 @@ locals {
   ports = { web = 80, internal = 8081, ping = 8082, metrics = 9100 }
 
   dashboard_host = "traefik.${local.base.private_domain_name}"
-  users_file     = "/tmp/dashboard-users"
+  # Relative to the container's working directory (/tmp): the file is the container's own
+  # wherever the task runs, the local data plane included (docs/adr/0018).
+  working_directory = "/tmp"
+  users_file        = "dashboard-users"
 
   traefik_flags = [
     "--entrypoints.web.address=:${local.ports.web}",

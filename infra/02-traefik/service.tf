@@ -18,7 +18,8 @@ resource "aws_ecs_task_definition" "this" {
     essential = true
     # The stock image, configured by flags (no custom image). The shell only writes
     # the dashboard's htpasswd line, injected from Secrets Manager, to a file.
-    entryPoint = ["/bin/sh", "-c"]
+    entryPoint       = ["/bin/sh", "-c"]
+    workingDirectory = local.working_directory
     command = [join(" ", concat(
       ["printf '%s\\n' \"$DASHBOARD_USERS\" > ${local.users_file} && unset DASHBOARD_USERS && exec traefik"],
       local.traefik_flags,

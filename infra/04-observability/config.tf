@@ -10,13 +10,27 @@ module "config" {
   rules_dir         = "/tmp/rules"
   runbook_url       = coalesce(var.observability.runbook_url, "https://github.com/${var.github_repository}/blob/main/docs/runbooks")
   remote_write_url  = var.observability.remote_write_url
+  intervals         = var.observability.intervals
   receivers = {
-    pagerduty              = var.observability.receivers.pagerduty_routing_key_secret_arn != null
-    slack                  = var.observability.receivers.slack_webhook_secret_arn != null
+    pagerduty              = contains(keys(local.receiver_secrets), "pagerduty-routing-key")
+    slack                  = contains(keys(local.receiver_secrets), "slack-webhook-url")
     slack_channel_critical = var.observability.receivers.slack_channel_critical
     slack_channel_warning  = var.observability.receivers.slack_channel_warning
     heartbeat_url          = var.observability.receivers.heartbeat_url
+    pagerduty_url          = var.observability.receivers.pagerduty_url
   }
+}
+
+# The receivers' secrets, by name or ARN: each must exist (a plan says so when one does not),
+# and is known from here on by its full ARN, which the execution role may read.
+data "aws_secretsmanager_secret" "receiver" {
+  for_each = { for file, secret in {
+    "pagerduty-routing-key" = var.observability.receivers.pagerduty_routing_key_secret
+    "slack-webhook-url"     = var.observability.receivers.slack_webhook_secret
+  } : file => secret if secret != null }
+
+  arn  = startswith(each.value, "arn:") ? each.value : null
+  name = startswith(each.value, "arn:") ? null : each.value
 }
 
 locals {
@@ -29,10 +43,7 @@ locals {
   # to /tmp/rules before Prometheus starts.
   rule_variables = { for name in keys(module.config.rules) : name => "PROMETHEUS_RULES_${upper(replace(trimsuffix(name, ".yml"), "-", "_"))}" }
   # Receiver secrets (Secrets Manager ARNs) become files Alertmanager reads (*_file settings).
-  receiver_secrets = { for file, arn in {
-    "pagerduty-routing-key" = var.observability.receivers.pagerduty_routing_key_secret_arn
-    "slack-webhook-url"     = var.observability.receivers.slack_webhook_secret_arn
-  } : file => arn if arn != null }
+  receiver_secrets = { for file, secret in data.aws_secretsmanager_secret.receiver : file => secret.arn }
 }
 
 resource "aws_ssm_parameter" "config" {

@@ -95,7 +95,7 @@ locals {
         name             = "ecs-discovery"
         image            = local.base.images["ecs-discovery"].repository_url
         essential        = true
-        environment      = [{ name = "ECS_CLUSTER", value = local.base.cluster_name }, { name = "OUTPUT_FILE", value = "/targets/ecs.json" }, { name = "INTERVAL_SECONDS", value = "30" }]
+        environment      = [{ name = "ECS_CLUSTER", value = local.base.cluster_name }, { name = "OUTPUT_FILE", value = "/targets/ecs.json" }, { name = "INTERVAL_SECONDS", value = tostring(var.observability.intervals.discovery) }]
         mountPoints      = [{ sourceVolume = "targets", containerPath = "/targets", readOnly = false }]
         portMappings     = []
         healthCheck      = local.image_health_checks["ecs-discovery"]

@@ -20,3 +20,21 @@ tags = {
   Environment = "local"
   ManagedBy   = "terraform"
 }
+observability = {
+  # Every receiver posts to the local receivers (ops/receivers.py), a recorder the data plane
+  # runs and answers for as receivers.test; `invoke up` makes the two secrets pointing at it.
+  receivers = {
+    slack_webhook_secret         = "local/alertmanager/slack-webhook-url"
+    pagerduty_routing_key_secret = "local/alertmanager/pagerduty-routing-key"
+    pagerduty_url                = "http://receivers.test/pagerduty/v2/enqueue"
+    heartbeat_url                = "http://receivers.test/heartbeat"
+  }
+  # Seconds rather than minutes, so an alert reaches its receiver soon after its cause.
+  intervals = {
+    scrape         = "5s"
+    evaluation     = "5s"
+    discovery      = 5
+    group_wait     = "5s"
+    group_interval = "10s"
+  }
+}

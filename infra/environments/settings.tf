@@ -111,14 +111,27 @@ variable "observability" {
     # Long-term storage: an AMP workspace's .../api/v1/remote_write (signed with the task
     # role) or a Thanos Receive URL. Empty: Prometheus keeps only its own retention.
     remote_write_url = optional(string, "")
-    # Alertmanager receivers: Secrets Manager ARNs of a PagerDuty routing key and a Slack
-    # webhook URL (null: that receiver is left out), channels, a dead man's switch URL.
+    # Alertmanager receivers: Secrets Manager secrets (name or ARN) of a PagerDuty routing
+    # key and a Slack webhook URL (null: that receiver is left out; a secret named here must
+    # exist before the apply), channels, a dead man's switch URL, and PagerDuty's Events API
+    # (empty: PagerDuty's own; https://events.eu.pagerduty.com/v2/enqueue for EU accounts).
     receivers = optional(object({
-      pagerduty_routing_key_secret_arn = optional(string)
-      slack_webhook_secret_arn         = optional(string)
-      slack_channel_critical           = optional(string, "#alerts")
-      slack_channel_warning            = optional(string, "#alerts-tickets")
-      heartbeat_url                    = optional(string, "")
+      pagerduty_routing_key_secret = optional(string)
+      slack_webhook_secret         = optional(string)
+      slack_channel_critical       = optional(string, "#alerts")
+      slack_channel_warning        = optional(string, "#alerts-tickets")
+      heartbeat_url                = optional(string, "")
+      pagerduty_url                = optional(string, "")
+    }), {})
+    # How often Prometheus scrapes and evaluates its rules, the discovery sidecar lists the
+    # cluster's tasks (seconds), and Alertmanager waits before a group's first notification
+    # and between its updates (resolved ones included).
+    intervals = optional(object({
+      scrape         = optional(string, "30s")
+      evaluation     = optional(string, "30s")
+      discovery      = optional(number, 30)
+      group_wait     = optional(string, "30s")
+      group_interval = optional(string, "5m")
     }), {})
     # Bump to generate a new Grafana admin password.
     grafana_admin_version = optional(number, 1)

