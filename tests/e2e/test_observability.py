@@ -96,18 +96,20 @@ def test_a_new_task_is_scraped_within_two_refreshes_and_a_stopped_one_leaves(ser
     scale(served, 3)
     started = time.monotonic()
     (new,) = {t["task"].rsplit("/", 1)[-1] for t in served.tasks("api-comments")} - before
-    served.wait(lambda: task_targets(served, "api-comments").get(new, {}).get("health") == "up",
-                "the third task scraped", 4 * DISCOVERY_SECONDS)  # fmt: skip
+    served.wait(lambda: new in task_targets(served, "api-comments"), "a third target", 4 * DISCOVERY_SECONDS)
     appeared = time.monotonic() - started
+    served.wait(lambda: task_targets(served, "api-comments")[new]["health"] == "up", "its first scrape", 30)
+    scraped = time.monotonic() - started
     scale(served, 2)
     started = time.monotonic()
-    gone = before | {new} - {t["task"].rsplit("/", 1)[-1] for t in served.tasks("api-comments")}
+    gone = (before | {new}) - {t["task"].rsplit("/", 1)[-1] for t in served.tasks("api-comments")}
+    assert len(gone) == 1
     served.wait(lambda: not gone & set(task_targets(served, "api-comments")), "the stopped task left",
                 4 * DISCOVERY_SECONDS)  # fmt: skip
     left = time.monotonic() - started
-    print(f"a new task scraped {appeared:.1f} s after it was healthy, a stopped one gone in {left:.1f} s "
-          f"(sidecar refresh: {DISCOVERY_SECONDS} s)")  # fmt: skip
-    assert appeared <= 2 * DISCOVERY_SECONDS + 2, "more than two refreshes"
+    print(f"a new task a target {appeared:.1f} s after it was healthy, scraped after {scraped:.1f} s; "
+          f"a stopped one gone in {left:.1f} s (sidecar refresh: {DISCOVERY_SECONDS} s)")  # fmt: skip
+    assert appeared <= 2 * DISCOVERY_SECONDS + 1, "more than two refreshes"
 
 
 def test_the_watchdog_reaches_the_heartbeat(served: Served) -> None:
@@ -186,11 +188,14 @@ def test_a_store_outage_pages_with_its_runbook_and_the_recovery_resolves_it(
     served.stop_store()
     try:
         with Load(served, per_second=20) as load:
+            # A few users through Traefik too, whose metrics count the 5xx (its breaker soon answers).
+            through_traefik = Counter(served.get("/api/comment/list/1").status_code for _ in range(5))
             pages = served.wait(lambda: received(served, "/pagerduty", since=stopped), "the page", 120)
         notified = time.time() - stopped
     finally:
         served.restore_store()
     restored = time.time()
+    assert set(through_traefik) == {503}, through_traefik
     page = pages[0]["body"]
     assert page["event_action"] == "trigger"
     assert page["routing_key"] == "local-routing-key"
@@ -244,3 +249,6 @@ def test_every_dashboard_query_has_data_from_the_local_platform(served: Served) 
         if not query(served, expr):
             empty.append(f"{dashboard_query.dashboard} / {dashboard_query.panel}: {expr}")
     assert empty == [], "queries without data:\n" + "\n".join(empty)
+    by_status = next(q for q in prometheus_queries if q.panel == "Answers/s by status").target["expr"]
+    statuses = {r["metric"]["status"] for r in query(served, by_status.replace("$__rate_interval", "5m"))}
+    assert {"200", "404", "503"} <= statuses
