@@ -111,7 +111,7 @@ class Served:
             result = condition()
             if result:
                 return result
-            time.sleep(1)
+            time.sleep(0.25)
         raise AssertionError(f"{what}: not within {timeout:.0f} s; data plane: {self.status()}")
 
 
