@@ -22,6 +22,20 @@ from ops.server import free_port
 from ops.terraform import existing_layers
 from ops.tools import require
 
+# The platform's chain, on its one xdist worker: least privilege on the freshly applied
+# platform, then the platform served (tests/e2e), then plans, deploys and the destroy.
+PLATFORM_CHAIN = ("tests/test_least_privilege.py", "tests/e2e/", "tests/test_platform.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Collection order, except that the platform's chain runs in PLATFORM_CHAIN's order (a
+    directory would otherwise come before the modules beside it)."""
+
+    def place(item: pytest.Item) -> int:
+        return next((i for i, prefix in enumerate(PLATFORM_CHAIN) if item.nodeid.startswith(prefix)), -1)
+
+    items.sort(key=place)
+
 
 class RedisServer:
     """A real redis-server. By default with an append-only file fsynced on every write, so a

@@ -5,8 +5,9 @@ api-comments tasks from the emulator; the comment store is a local redis-server 
 for ElastiCache; Prometheus, Alertmanager (Debian's) and the discovery sidecar run as
 04-observability defines them, notifying the local receivers.
 
-One data plane for the package: its tests run on the platform's xdist worker before
-tests/test_least_privilege.py and tests/test_platform.py, which destroys the platform last."""
+One data plane for the package: its tests run on the platform's xdist worker after
+tests/test_least_privilege.py and before tests/test_platform.py, which destroys the platform
+last (tests/conftest.py, PLATFORM_CHAIN)."""
 
 from __future__ import annotations
 
@@ -113,6 +114,11 @@ class Served:
                 return result
             time.sleep(0.25)
         raise AssertionError(f"{what}: not within {timeout:.0f} s; data plane: {self.status()}")
+
+
+def wait_for_bucket(seconds: float = 10.5) -> None:
+    """Traefik's bucket for api-comments (10 per 5 s, burst 20) refills in 10 s."""
+    time.sleep(seconds)
 
 
 @pytest.fixture(scope="package")

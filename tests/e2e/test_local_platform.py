@@ -1,6 +1,7 @@
 """The local platform serves (DESIGN decision 11): Traefik routes what the labels declare, the rate
-limit holds, deploys roll the processes over, the breakers trip and close (tests/e2e/conftest.py
-says what runs)."""
+limit holds, deploys roll the processes over, a failing deploy trips ECS's breaker, a killed task
+is replaced (tests/e2e/conftest.py says what runs; Traefik's breaker on a store outage is in
+test_observability.py, with the alert the same outage raises)."""
 
 from __future__ import annotations
 
@@ -22,14 +23,9 @@ from ops import REPO, dataplane
 from ops.dataplane import Route, routing_problems
 from ops.deploy import DeployTarget, _Ecs, deploy
 
-from .conftest import API_HOST, Served
+from .conftest import API_HOST, Served, wait_for_bucket
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900), pytest.mark.xdist_group("platform")]
-
-
-def wait_for_bucket(seconds: float = 10.5) -> None:
-    """Traefik's bucket for api-comments (10 per 5 s, burst 20) refills in 10 s."""
-    time.sleep(seconds)
 
 
 def labels_of_running(
@@ -273,24 +269,3 @@ def test_a_killed_task_is_replaced_and_retries_hide_it(served: Served) -> None:
     assert stopped["stoppedReason"] == "Essential container in task exited"
     print(f"answers while a task was killed and replaced: {dict(traffic.answers)}")
     assert traffic.failed == 0, traffic.answers
-
-
-def test_the_circuit_breaker_opens_when_the_store_stops_and_closes_when_it_is_back(served: Served) -> None:
-    """The store's primary shut down, then replaced on the same port (as ElastiCache replaces a
-    node): the service answers its JSON 503, Traefik's breaker trips and answers for it, then
-    closes once the store is back."""
-    wait_for_bucket()
-    served.stop_store()
-    answers = []
-    for _ in range(20):
-        answer = served.get("/api/comment/list/1")
-        answers.append((answer.status_code, answer.headers.get("Content-Type", "")))
-    served.restore_store()
-    print(f"answers with the store down: {Counter(answers)}")
-    assert (503, "application/json") in answers  # the service's own
-    assert any(status == 503 and "json" not in kind for status, kind in answers), answers  # Traefik's breaker
-    assert "CircuitBreaker(state=tripped" in served.traefik_log()
-    served.wait(lambda: served.get("/api/comment/list/1").status_code in (200, 404), "the breaker closes", 60)
-    # Half-open, Traefik's breaker lets a growing share through for its recovery duration (10 s
-    # by default); wait it out so that no test after this one meets its 503s.
-    time.sleep(11)

@@ -25,7 +25,7 @@ from ops.observability import DEFAULTS
 from ops.terraform import environment_settings
 from ops.tools import require
 
-from .conftest import Served
+from .conftest import Served, wait_for_bucket
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600), pytest.mark.xdist_group("platform")]
 PROMETHEUS_HOST = "prometheus.internal.platform.localhost"
@@ -173,29 +173,35 @@ def firing(served: Served, **labels: str) -> list[dict[str, Any]]:
     return served.internal(ALERTMANAGER_HOST, "/api/v2/alerts", filter=matchers)  # type: ignore[no-any-return]
 
 
-def test_a_store_outage_pages_with_its_runbook_and_the_recovery_resolves_it(
+def test_a_store_outage_trips_traefiks_breaker_pages_with_its_runbook_and_resolves(
     served: Served, request: pytest.FixtureRequest
 ) -> None:
-    """The store's primary stops under load: the SLO's fast-burn alert (no `for:`, the first the
-    rules fire on 5xx) reaches PagerDuty and Slack's critical channel with its runbook, and the
-    slow-burn warning it comes with is inhibited; the store back, the resolved notifications come."""
+    """The store's primary stops under load (then is replaced on the same port, as ElastiCache
+    replaces a node): the service answers its JSON 503 and Traefik's breaker trips and answers
+    for it; the SLO's fast-burn alert (no `for:`, the first the rules fire on 5xx) reaches
+    PagerDuty and Slack's critical channel with its runbook, and the slow-burn warning it comes
+    with is inhibited; the store back, the resolved notifications come and the breaker closes."""
     if firing(served, service="api-comments", severity="critical"):  # an earlier outage's: let it resolve
         request.getfixturevalue("heavy_load")
         served.wait(
             lambda: not firing(served, service="api-comments", severity="critical"), "a quiet start", 240
         )
+    wait_for_bucket()  # twenty users through Traefik, none limited
     stopped = time.time()
     served.stop_store()
     try:
         with Load(served, per_second=20) as load:
-            # A few users through Traefik too, whose metrics count the 5xx (its breaker soon answers).
-            through_traefik = Counter(served.get("/api/comment/list/1").status_code for _ in range(5))
+            users = [served.get("/api/comment/list/1") for _ in range(20)]
             pages = served.wait(lambda: received(served, "/pagerduty", since=stopped), "the page", 120)
         notified = time.time() - stopped
     finally:
         served.restore_store()
     restored = time.time()
-    assert set(through_traefik) == {503}, through_traefik
+    answers = Counter((user.status_code, "json" in user.headers.get("Content-Type", "")) for user in users)
+    assert answers[(503, True)] > 0, answers  # the service's own
+    assert answers[(503, False)] > 0, answers  # Traefik's breaker, answering for it
+    assert set(answers) == {(503, True), (503, False)}, answers
+    assert "CircuitBreaker(state=tripped" in served.traefik_log()
     page = pages[0]["body"]
     assert page["event_action"] == "trigger"
     assert page["routing_key"] == "local-routing-key"
@@ -228,6 +234,7 @@ def test_a_store_outage_pages_with_its_runbook_and_the_recovery_resolves_it(
         title for title in told if title.startswith("[RESOLVED] api-comments burns its error budget fast")
     ]
     assert slack_resolved, "Slack's critical channel was not told"
+    served.wait(lambda: served.get("/api/comment/list/1").status_code in (200, 404), "the breaker closes", 60)
     print(f"store stopped: paged after {notified:.1f} s ({dict(load.answers)} straight to the tasks); "
           f"store restored: resolved after {resolved:.1f} s")  # fmt: skip
 
