@@ -11,8 +11,9 @@ balancing over its target group's tasks and adding X-Forwarded-For as an ALB doe
 
 It is the agent of one cluster (01-base's), as an ECS agent registers with one cluster.
 What cannot be derived is the table below, and only that: which local executable runs an
-image (LOCAL_IMAGES), and which local server answers for an AWS endpoint (the AWS APIs: the
-emulator; an ElastiCache replication group: local redis-servers, see LocalRedis).
+image (local_image), and which local server answers for an endpoint (the AWS APIs: the
+emulator; an ElastiCache replication group: local redis-servers, see LocalRedis; a Cloud Map
+name: its service's tasks here; the alert receivers: ops.receivers' recorder).
 """
 
 from __future__ import annotations
