@@ -24,8 +24,8 @@ observability = {
   # Every receiver posts to the local receivers (ops/receivers.py), a recorder the data plane
   # runs and answers for as receivers.test; `invoke up` makes the two secrets pointing at it.
   receivers = {
-    slack_webhook_secret         = "local/alertmanager/slack-webhook-url"
-    pagerduty_routing_key_secret = "local/alertmanager/pagerduty-routing-key"
+    slack_webhook_secret         = "local/alertmanager/slack-webhook-url"     # pragma: allowlist secret (a secret's name)
+    pagerduty_routing_key_secret = "local/alertmanager/pagerduty-routing-key" # pragma: allowlist secret (a secret's name)
     pagerduty_url                = "http://receivers.test/pagerduty/v2/enqueue"
     heartbeat_url                = "http://receivers.test/heartbeat"
   }
