@@ -96,16 +96,12 @@ PROM_BINARIES = {
 }  # fmt: skip
 
 
-def traefik_version(executable: str) -> str:
-    output = subprocess.run([executable, "version"], capture_output=True, text=True, check=True).stdout
-    match = re.search(r"Version:\s+(\S+)", output)
+def version_of(executable: str, argument: str = "--version") -> str:
+    """The version an executable reports: `traefik version` (Version: 3.7.15), `prometheus
+    --version` (version 2.42.0+ds); "" when it reports none."""
+    output = subprocess.run([executable, argument], capture_output=True, text=True, check=False)
+    match = re.search(r"[Vv]ersion:?\s+v?(\d+\.\d+\.\d+)", output.stdout + output.stderr)
     return match.group(1) if match else ""
-
-
-def program_version(executable: str) -> str:
-    output = subprocess.run([executable, "--version"], capture_output=True, text=True, check=False)
-    match = re.search(r"version (\d+\.\d+\.\d+)", output.stdout + output.stderr)
-    return match.group(1) if match else "?"
 
 
 def local_image(image: str) -> LocalImage | None:
@@ -118,7 +114,7 @@ def local_image(image: str) -> LocalImage | None:
     if prom:
         package, path, flags = PROM_BINARIES[prom["name"]]
         executable = require(package)
-        found = program_version(executable)
+        found = version_of(executable)
         if found.split(".")[0] != prom["version"]:
             raise DataPlaneError(f"the platform runs {image} and this machine has {package} {found}: "
                                  f"install {package} {prom['version']}.x")  # fmt: skip
@@ -126,7 +122,7 @@ def local_image(image: str) -> LocalImage | None:
     traefik = TRAEFIK_IMAGE.match(image)
     if traefik:
         executable = require("traefik")
-        found = traefik_version(executable)
+        found = version_of(executable, "version")
         if found != traefik["version"]:
             raise DataPlaneError(
                 f"the platform runs {image} and this machine has traefik {found}: "

@@ -11,10 +11,13 @@ last (tests/conftest.py, PLATFORM_CHAIN)."""
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import subprocess
+import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,14 +72,17 @@ class Served:
         backend = config.split(f"backend {alb}\n", 1)[1].split("frontend ", 1)[0]
         return backend.count("  server ")
 
-    def internal(self, host: str, path: str, **params: Any) -> Any:
-        """GET a private route through the private ALB, with the credentials of Traefik's basic
-        auth that 02-traefik generated in Secrets Manager; its JSON."""
+    @functools.cached_property
+    def dashboard_auth(self) -> tuple[str, str]:
+        """The credentials of Traefik's basic auth, which 02-traefik generated in Secrets Manager."""
         secrets = self.platform.aws.client("secretsmanager")
         credentials = json.loads(secrets.get_secret_value(SecretId="local/traefik/dashboard")["SecretString"])
-        auth = (credentials["username"], credentials["password"])
+        return credentials["username"], credentials["password"]
+
+    def internal(self, host: str, path: str, **params: Any) -> Any:
+        """GET a private route through the private ALB, with Traefik's basic auth; its JSON."""
         answer = requests.get(f"http://127.0.0.1:{self.fronts.internal}{path}", params=params,
-                              headers={"Host": host}, auth=auth, timeout=10)  # fmt: skip
+                              headers={"Host": host}, auth=self.dashboard_auth, timeout=10)  # fmt: skip
         answer.raise_for_status()
         return answer.json()
 
@@ -119,6 +125,43 @@ class Served:
 def wait_for_bucket(seconds: float = 10.5) -> None:
     """Traefik's bucket for api-comments (10 per 5 s, burst 20) refills in 10 s."""
     time.sleep(seconds)
+
+
+class Traffic:
+    """Requests in a thread while something happens, through Traefik unless ``send`` says
+    otherwise; what came back, by status or by exception."""
+
+    def __init__(
+        self, served: Served, interval: float = 0.5, send: Callable[[], requests.Response] | None = None
+    ) -> None:
+        self.send = send or (lambda: served.get("/api/comment/list/1"))
+        self.interval = interval
+        self.answers: Counter[str] = Counter()
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.between_requests = threading.Lock()  # held by a request in flight
+
+    def run(self) -> None:
+        while not self.stopped.is_set():
+            with self.between_requests:
+                try:
+                    self.answers[str(self.send().status_code)] += 1
+                except requests.RequestException as exc:
+                    self.answers[type(exc).__name__] += 1
+            self.stopped.wait(self.interval)
+
+    def __enter__(self) -> Traffic:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stopped.set()
+        self.thread.join()
+
+    @property
+    def failed(self) -> int:
+        """Answers that are neither the service's (200, 404) nor the rate limit's (429)."""
+        return sum(count for answer, count in self.answers.items() if answer not in ("200", "404", "429"))
 
 
 @pytest.fixture(scope="package")

@@ -9,9 +9,7 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +21,7 @@ from ops import REPO, dataplane
 from ops.dataplane import Route, routing_problems
 from ops.deploy import DeployTarget, _Ecs, deploy
 
-from .conftest import API_HOST, Served, wait_for_bucket
+from .conftest import API_HOST, Served, Traffic, wait_for_bucket
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900), pytest.mark.xdist_group("platform")]
 
@@ -170,39 +168,6 @@ def test_an_unknown_host_is_traefiks_404_and_fails_the_check(served: Served) -> 
     )
     assert answer.status_code == 404
     assert not answer.headers.get("Content-Type", "").startswith("application/json")
-
-
-class Traffic:
-    """Requests through Traefik in a thread while something happens; what came back."""
-
-    def __init__(self, served: Served, interval: float = 0.5) -> None:
-        self.served, self.interval = served, interval
-        self.answers: Counter[str] = Counter()
-        self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self.run, daemon=True)
-        self.between_requests = threading.Lock()  # held by a request in flight
-
-    def run(self) -> None:
-        while not self.stopped.is_set():
-            with self.between_requests:
-                try:
-                    self.answers[str(self.served.get("/api/comment/list/1").status_code)] += 1
-                except requests.RequestException as exc:
-                    self.answers[type(exc).__name__] += 1
-            self.stopped.wait(self.interval)
-
-    def __enter__(self) -> Traffic:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.stopped.set()
-        self.thread.join()
-
-    @property
-    def failed(self) -> int:
-        """Answers that are neither the service's (200, 404) nor the rate limit's (429)."""
-        return sum(count for answer, count in self.answers.items() if answer not in ("200", "404", "429"))
 
 
 def test_deploy_rolls_the_processes_over_without_a_failed_request(served: Served) -> None:

@@ -9,9 +9,9 @@ Traefik's basic auth. local.tfvars shortens the layer's intervals (observability
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -25,7 +25,7 @@ from ops.observability import DEFAULTS
 from ops.terraform import environment_settings
 from ops.tools import require
 
-from .conftest import Served, wait_for_bucket
+from .conftest import Served, Traffic, wait_for_bucket
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600), pytest.mark.xdist_group("platform")]
 PROMETHEUS_HOST = "prometheus.internal.platform.localhost"
@@ -120,37 +120,11 @@ def test_the_watchdog_reaches_the_heartbeat(served: Served) -> None:
     assert alert["annotations"]["runbook_url"].endswith("/platform.md#watchdog")
 
 
-class Load:
-    """Requests straight to each api-comments task in a thread (Traefik's breaker would answer for
-    a failing service; the alert is about what the service answers), counted by status."""
-
-    def __init__(self, served: Served, per_second: float) -> None:
-        self.addresses = [t["address"] for t in served.tasks("api-comments")]
-        self.pause = 1 / per_second
-        self.answers: Counter[int] = Counter()
-        self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self.run, daemon=True)
-
-    def run(self) -> None:
-        index = 0
-        while not self.stopped.is_set():
-            address = self.addresses[index % len(self.addresses)]
-            index += 1
-            try:
-                self.answers[
-                    requests.get(f"http://{address}:{API_PORT}/api/comment/list/1", timeout=5).status_code
-                ] += 1
-            except requests.RequestException:
-                self.answers[0] += 1
-            self.stopped.wait(self.pause)
-
-    def __enter__(self) -> Load:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.stopped.set()
-        self.thread.join()
+def task_urls(served: Served) -> list[str]:
+    """A request straight to each api-comments task: Traefik's breaker would answer for a failing
+    service, and the alerts are about what the service answers."""
+    addresses = [task["address"] for task in served.tasks("api-comments")]
+    return [f"http://{address}:{API_PORT}/api/comment/list/1" for address in addresses]
 
 
 @pytest.fixture
@@ -190,7 +164,8 @@ def test_a_store_outage_trips_traefiks_breaker_pages_with_its_runbook_and_resolv
     stopped = time.time()
     served.stop_store()
     try:
-        with Load(served, per_second=20) as load:
+        urls = itertools.cycle(task_urls(served))
+        with Traffic(served, interval=1 / 20, send=lambda: requests.get(next(urls), timeout=5)) as load:
             users = [served.get("/api/comment/list/1") for _ in range(20)]
             pages = served.wait(lambda: received(served, "/pagerduty", since=stopped), "the page", 120)
         notified = time.time() - stopped
