@@ -126,5 +126,8 @@ def test_two_instances_are_expected_to_accept_twice_the_burst(limiter: tuple[typ
     result = check(url, "--requests", "60", "--concurrency", "10", "--duration", "0", "--instances", "2")
     assert result.returncode == 1
     expected, observed = counts(result.stdout)
-    assert 20 <= observed <= 23  # the bucket of 20, and the refill while the run lasts
-    assert expected - observed >= 15  # a second bucket of 20 expected, never found (refill aside)
+    # The model, from the probe's own send times, expects two buckets of 20 and each one's
+    # refill while the run lasts; one Traefik gives one bucket and its refill, about half that,
+    # however long a loaded machine makes the run.
+    assert 20 <= observed <= expected // 2 + 3
+    assert expected - observed >= 15  # the second bucket of 20, never found
