@@ -1,4 +1,5 @@
-"""nox sessions: `nox` runs lint and test; `unit`, `bench`, `checkov` and `precommit` on demand."""
+"""nox sessions: `nox` runs lint and test (every lane); `unit`, `integration` and `e2e` run one
+lane each; `bench`, `checkov` and `precommit` on demand."""
 
 from __future__ import annotations
 
@@ -25,22 +26,37 @@ def npm_ci(session: nox.Session) -> None:
         session.run("npm", "ci", "--no-audit", "--no-fund", external=True)
 
 
-@nox.session
-def test(session: nox.Session) -> None:
-    """Run the whole test suite; pass pytest arguments after --, e.g. `nox -s test -- -m "not slow"`."""
+def pytest(session: nox.Session, *paths: str) -> None:
+    """pytest over the given lanes on two workers: the platform's chain of tests (apply, least
+    privilege, the platform served, deploys, destroy) stays on one (xdist_group "platform")
+    while the rest runs beside it. Arguments after -- replace the defaults."""
     install_project(session, "test")
     npm_ci(session)
-    # Two workers: the platform's chain of tests (apply, least privilege, deploys, destroy)
-    # stays on one (xdist_group "platform") while the rest runs beside it.
-    session.run("pytest", *(session.posargs or ["-q", "-n", "2", "--dist", "loadgroup"]))
+    session.run("pytest", *(session.posargs or ["-q", "-n", "2", "--dist", "loadgroup", *paths]))
+
+
+@nox.session
+def test(session: nox.Session) -> None:
+    """Every lane: unit, integration and e2e (the README's command, and CI's)."""
+    pytest(session, "tests")
 
 
 @nox.session
 def unit(session: nox.Session) -> None:
-    """The fast lane, under 30 s: every test not marked slow (no servers, no Terraform runs)."""
-    install_project(session, "test")
-    npm_ci(session)
-    session.run("pytest", "-q", "-m", "not slow", "-n", "2", *session.posargs)
+    """tests/unit: no process, no connection, under 30 s."""
+    pytest(session, "tests/unit")
+
+
+@nox.session
+def integration(session: nox.Session) -> None:
+    """tests/integration: real redis-server, Traefik, Prometheus, the emulator, Terraform's checks."""
+    pytest(session, "tests/integration")
+
+
+@nox.session
+def e2e(session: nox.Session) -> None:
+    """tests/e2e: the platform applied to the emulator, served, deployed and destroyed; Locust."""
+    pytest(session, "tests/e2e")
 
 
 @nox.session

@@ -1,9 +1,8 @@
-"""Shared fixtures: real servers (redis-server, api-comments) on loopback ports, the emulator, and
-the platform applied to it once for the whole session."""
+"""The lanes (tests/unit, tests/integration, tests/e2e) and the fixtures they share: real
+servers (redis-server, api-comments) on loopback ports and the session's emulator."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 from collections.abc import Iterator
@@ -17,19 +16,26 @@ from flask.testing import FlaskClient
 
 from ops import emulator
 from ops.aws import AwsContext
-from ops.platform import Platform, Settings, apply_layers, bootstrap
 from ops.server import free_port
-from ops.terraform import existing_layers
 from ops.tools import require
 
+LANES = ("unit", "integration", "e2e")  # tests/<lane>/, each test marked with its directory's name
+
 # The platform's chain, on its one xdist worker: least privilege on the freshly applied
-# platform, then the platform served (tests/e2e), then plans, deploys and the destroy.
-PLATFORM_CHAIN = ("tests/test_least_privilege.py", "tests/e2e/", "tests/test_platform.py")
+# platform, then the platform served, then plans, deploys and the destroy.
+PLATFORM_CHAIN = ("tests/e2e/test_least_privilege.py", "tests/e2e/served/", "tests/e2e/test_platform.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Collection order, except that the platform's chain runs in PLATFORM_CHAIN's order (a
-    directory would otherwise come before the modules beside it)."""
+    """Each test is marked with its lane, the directory it is in (`-m unit`, `-m "not e2e"`); a
+    test outside the lanes is an error. The order is collection order, except that the platform's
+    chain runs in PLATFORM_CHAIN's order (a directory would otherwise come before the modules
+    beside it)."""
+    for item in items:
+        lane = item.nodeid.split("/")[1] if item.nodeid.startswith("tests/") else ""
+        if lane not in LANES:
+            raise pytest.UsageError(f"{item.nodeid}: a test lives in one of tests/{{{','.join(LANES)}}}/")
+        item.add_marker(lane)
 
     def place(item: pytest.Item) -> int:
         return next((i for i, prefix in enumerate(PLATFORM_CHAIN) if item.nodeid.startswith(prefix)), -1)
@@ -129,17 +135,3 @@ def emulator_port() -> Iterator[int]:
 def aws(emulator_port: int) -> AwsContext:
     """The AWS context of the session's emulator: `aws.client("ecs")` and friends."""
     return AwsContext.from_environ(emulator.client_env(emulator_port))
-
-
-@pytest.fixture(scope="session")
-def applied_platform(emulator_port: int) -> Platform:
-    """The four layers bootstrapped and applied with the emulator's own (administrator) keys,
-    once per session: tests/test_least_privilege.py runs each role's workload on it, then
-    tests/test_platform.py checks what ECS would run, deploys, and destroys it last."""
-    settings = Settings(
-        env="local", plugin_mirror=os.environ.get("TF_PLUGIN_MIRROR"), emulator_port=emulator_port
-    )
-    platform = Platform.connect(settings)
-    bootstrap(platform, progress=lambda _: None)
-    apply_layers(platform, existing_layers(), progress=lambda _: None)
-    return platform

@@ -42,7 +42,7 @@ resource "aws_iam_role" "task" {
 # Exactly the calls of Traefik's ECS provider with autodiscoverclusters=false on Fargate
 # (the original granted ecs:*): list the cluster's tasks, describe them and their task
 # definitions. ecs:DescribeContainerInstances and ec2:DescribeInstances serve EC2 capacity
-# only, which this cluster has none of (tests/test_least_privilege.py runs the provider).
+# only, which this cluster has none of (tests/e2e/test_least_privilege.py runs the provider).
 data "aws_iam_policy_document" "task" {
   #checkov:skip=CKV_AWS_356:ecs:DescribeTaskDefinition has no resource-level permissions
   statement {

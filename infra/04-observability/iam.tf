@@ -49,7 +49,7 @@ resource "aws_iam_role" "task" {
 }
 
 # Prometheus' ECS discovery sidecar: the tasks of this environment's cluster, the calls of one
-# refresh (tests/test_least_privilege.py runs one).
+# refresh (tests/e2e/test_least_privilege.py runs one).
 data "aws_iam_policy_document" "discovery" {
   #checkov:skip=CKV_AWS_356:DescribeTaskDefinition has no resource-level permissions
   statement {

@@ -27,7 +27,7 @@ from ops.tools import require
 
 from .conftest import Served, Traffic, wait_for_bucket
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(600), pytest.mark.xdist_group("platform")]
+pytestmark = [pytest.mark.timeout(600), pytest.mark.xdist_group("platform")]
 PROMETHEUS_HOST = "prometheus.internal.platform.localhost"
 ALERTMANAGER_HOST = "alertmanager.internal.platform.localhost"
 DISCOVERY_SECONDS = environment_settings("local")["observability"]["intervals"]["discovery"]

@@ -15,10 +15,7 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from ops.server import serve_in_background
-
-from .conftest import RedisServer
-
-pytestmark = pytest.mark.slow
+from tests.conftest import RedisServer
 
 
 @pytest.fixture

@@ -120,7 +120,6 @@ def test_the_tasks_that_change_something_say_what_they_would_do_under_dry() -> N
         assert expected in result.stdout
 
 
-@pytest.mark.slow
 def test_a_test_group_runs_on_one_worker(tmp_path: Path) -> None:
     """The platform's chain of tests relies on `--dist loadgroup` keeping an xdist_group on one
     worker (noxfile.py); pytest 9 with pytest-xdist 3.8 silently split it."""

@@ -1,5 +1,5 @@
 """Grafana: provisioning and dashboards generated as code (no drift). Every Prometheus query of
-every dashboard is run against the local platform's Prometheus in tests/e2e/test_observability.py."""
+every dashboard is run against the local platform's Prometheus in tests/e2e/served/test_observability.py."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 02-traefik runs) whose rateLimit middleware is set here through its file provider, in front of
 a counting HTTP server, and the task holds the counts against the model of the limit written
 in infra/03-services. The platform's own Traefik, configured by the module's labels, is probed
-in tests/test_local_platform.py."""
+in tests/e2e/served/test_local_platform.py."""
 
 from __future__ import annotations
 
@@ -20,8 +20,6 @@ import pytest
 from ops import REPO
 from ops.server import BackgroundProcess, free_port
 from ops.tools import require
-
-pytestmark = pytest.mark.slow  # each run starts Traefik and Locust
 
 
 def check(host: str, *args: str) -> subprocess.CompletedProcess[str]:

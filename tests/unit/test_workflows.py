@@ -1,16 +1,16 @@
-"""The GitHub workflows: actionlint (its WASM build on Node) and the repository's rules:
-actions pinned to commits, least permissions, OIDC only, no logic in YAML, no racing applies."""
+"""The GitHub workflows follow the repository's rules (actionlint runs them in
+tests/integration/test_actionlint.py): actions pinned to commits, least permissions, OIDC only,
+no logic in YAML, no racing applies."""
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from ops.workflows import actionlint, workflow_files
+from ops.workflows import workflow_files
 
 WORKFLOWS = {path.name: path for path in workflow_files()}
 ALLOWED_RUN = re.compile(
@@ -28,22 +28,6 @@ def steps(workflow: dict[str, Any]) -> list[dict[str, Any]]:
 
 def test_the_four_workflows_exist() -> None:
     assert {"ci.yml", "plan.yml", "apply.yml", "deploy.yml"} <= set(WORKFLOWS)
-
-
-def test_actionlint_finds_nothing() -> None:
-    findings = actionlint(list(WORKFLOWS.values()))
-    assert findings == [], "\n".join(map(str, findings))
-
-
-def test_actionlint_reports_a_broken_workflow(tmp_path: Path) -> None:
-    broken = tmp_path / "broken.yml"
-    broken.write_text(
-        "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n"
-        "      - run: echo ${{ github.no_such_field }}\n"
-    )
-    (finding,) = actionlint([broken])
-    assert (finding.line, finding.kind) == (6, "expression")
-    assert 'property "no_such_field" is not defined' in finding.message
 
 
 @pytest.mark.parametrize("name", sorted(WORKFLOWS))

@@ -23,11 +23,11 @@ import requests
 
 from ops.server import free_port, serve_in_background
 from ops.tools import require
+from tests.conftest import RedisServer
 
-from .conftest import RedisServer
 from .test_under_server import list_all
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
+pytestmark = pytest.mark.timeout(180)
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Which layers a change touches: what `--changed-from` plans and applies."""
+"""Changed files come from git: those since the merge base, in a real repository."""
 
 from __future__ import annotations
 
@@ -7,22 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ops.changes import GitError, affected_layers, changed_files
-
-
-@pytest.mark.parametrize(
-    ("paths", "layers"),
-    [
-        (["infra/02-traefik/main.tf"], ["02-traefik"]),
-        (["infra/04-observability/config/prometheus.yml.tftpl", "infra/01-base/vpc.tf"],
-         ["01-base", "04-observability"]),  # apply order, whatever the diff order
-        (["infra/modules/ecs-service/main.tf"], ["03-services"]),  # the layers that use the module
-        (["infra/environments/dev.tfvars"], ["01-base", "02-traefik", "03-services", "04-observability"]),
-        (["infra/03-services/README.md", "app/src/api_comments/api.py"], []),  # no infrastructure
-    ],
-)  # fmt: skip
-def test_affected_layers(paths: list[str], layers: list[str]) -> None:
-    assert affected_layers(paths) == layers
+from ops.changes import GitError, changed_files
 
 
 def git(*args: str, cwd: Path) -> str:

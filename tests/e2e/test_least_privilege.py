@@ -30,11 +30,10 @@ from ops.iam_policy import Request, evaluate
 from ops.iam_report import calls, denials, usage
 from ops.platform import Platform
 from ops.tools import require
-
-from .github_standin import GitHubStandIn
+from tests.github_standin import GitHubStandIn
 
 # One xdist worker runs both modules, in order, on the session's applied platform.
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(900), pytest.mark.xdist_group("platform")]
+pytestmark = [pytest.mark.timeout(900), pytest.mark.xdist_group("platform")]
 REPOSITORY = "acme/platform"
 WORKFLOWS = f"{REPOSITORY}/.github/workflows"
 # The OIDC subject of each GitHub job, as the repository's customised subject carries it

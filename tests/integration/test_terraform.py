@@ -1,5 +1,5 @@
 """Terraform: formatting and validation of every root and module, and the module's logic
-under `terraform test` (the whole platform on the emulator is tests/test_platform.py)."""
+under `terraform test` (the whole platform on the emulator is tests/e2e/test_platform.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ import pytest
 from ops.terraform import INFRA, TerraformError, existing_layers, parse_hcl, roots, run_apart, validate
 
 # Terraform runs (fmt, validate, test): slow, as tests that start processes are.
-pytestmark = pytest.mark.slow
 
 MODULES = sorted(path.parent for path in INFRA.glob("modules/*/main.tf"))
 

@@ -26,10 +26,8 @@ from ops.server import BackgroundProcess, free_port, serve_in_background
 from ops.slowclients import probe
 from ops.terraform import INFRA, parse_hcl
 from ops.tools import require
+from tests.conftest import RedisServer
 
-from .conftest import RedisServer
-
-pytestmark = pytest.mark.slow
 MAX_ID = 2**63 - 1
 
 

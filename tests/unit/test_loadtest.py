@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-from ops import REPO
-from ops.loadtest import Endpoint, Profile, Summary, broken_thresholds, load_profile, read_summary
+from ops.loadtest import Endpoint, Profile, Summary, broken_thresholds, load_profile
 
 
 def test_profiles_are_read_with_their_thresholds() -> None:
@@ -30,36 +25,6 @@ def test_every_broken_threshold_is_named() -> None:
         "p99 400 ms > 200 ms",
         "40.0 requests/s < 50",
     ]
-
-
-@pytest.mark.slow
-def test_the_mix_against_a_local_api_comments_reports_and_holds_its_thresholds() -> None:
-    argv = [sys.executable, "-m", "invoke", "loadtest", "--profile", "smoke", "--run-time", "6s"]
-    result = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, check=False, timeout=180)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "thresholds of profile smoke hold" in result.stdout
-    report = REPO / result.stdout.split("reports: ")[1].split("/report.html")[0]
-    assert (report / "report.html").stat().st_size > 10_000
-    summary = read_summary(report)
-    assert summary.total.requests > 50
-    assert summary.total.failures == 0
-    names = {endpoint.label for endpoint in summary.endpoints}
-    assert names == {"GET /api/comment/list/[id]", "POST /api/comment/new", "GET /api/comment/list/[unknown]"}
-    assert sum(endpoint.requests for endpoint in summary.endpoints) == summary.total.requests
-    assert sum(summary.statuses.values()) == summary.total.requests
-    assert set(summary.statuses) <= {"200", "404"}
-    assert summary.statuses["200"] > 0
-    assert summary.statuses["404"] > 0  # the unknown ids
-    assert "answers by status: 200:" in result.stdout
-    assert "GET /api/comment/list/[id]" in result.stdout
-
-
-def test_a_run_without_results_is_a_clear_error(tmp_path: Path) -> None:
-    from ops.loadtest import LoadTestError, locust
-
-    (tmp_path / "broken.py").write_text("raise SystemExit('no locustfile here')\n")
-    with pytest.raises(LoadTestError, match=r"locust produced no results; see .*locust\.log"):
-        locust(tmp_path / "broken.py", "http://127.0.0.1:9", 1, 1, "1s", tmp_path)
 
 
 def test_a_verdict_compares_with_the_model_on_the_real_send_times() -> None:

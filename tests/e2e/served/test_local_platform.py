@@ -1,6 +1,6 @@
 """The local platform serves (DESIGN decision 11): Traefik routes what the labels declare, the rate
 limit holds, deploys roll the processes over, a failing deploy trips ECS's breaker, a killed task
-is replaced (tests/e2e/conftest.py says what runs; Traefik's breaker on a store outage is in
+is replaced (tests/e2e/served/conftest.py says what runs; Traefik's breaker on a store outage is in
 test_observability.py, with the alert the same outage raises)."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from ops.deploy import DeployTarget, _Ecs, deploy
 
 from .conftest import API_HOST, Served, Traffic, wait_for_bucket
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(900), pytest.mark.xdist_group("platform")]
+pytestmark = [pytest.mark.timeout(900), pytest.mark.xdist_group("platform")]
 
 
 def labels_of_running(

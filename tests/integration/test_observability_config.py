@@ -156,7 +156,6 @@ def alertmanager(rendered: Rendered, tmp_path: Path) -> Iterator[str]:
         yield url
 
 
-@pytest.mark.slow
 def test_a_critical_alert_inhibits_the_warnings_of_its_service(alertmanager: str) -> None:
     def alert(name: str, severity: str, service: str) -> dict[str, Any]:
         labels = {"alertname": name, "severity": severity, "service": service, "environment": "local"}

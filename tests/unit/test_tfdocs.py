@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from ops.terraform import INFRA
 from ops.tfdocs import BEGIN, END, DocsDrift, documented_roots, inject, load, markdown, update
 
 MODULE = """\
@@ -140,7 +141,7 @@ def test_check_names_the_readme_that_drifted_and_writing_fixes_it(tmp_path: Path
 
 def test_a_new_variable_makes_the_check_fail(tmp_path: Path) -> None:
     root = tmp_path / "svc"
-    shutil.copytree(Path(__file__).parents[1] / "infra" / "modules" / "ecs-service", root)
+    shutil.copytree(INFRA / "modules" / "ecs-service", root)
     assert update([root], check=True) == []
     with (root / "variables.tf").open("a") as handle:
         handle.write('\nvariable "extra" {\n  type = bool\n}\n')

@@ -26,11 +26,10 @@ from ops.loadtest import deployed_target
 from ops.plan_comment import GitHub, PullRequest, marker, render, upsert
 from ops.platform import LayerResult, Platform, Settings, bootstrap, destroy_layers, plan_layers
 from ops.terraform import existing_layers
-
-from .github_standin import GitHubStandIn
+from tests.github_standin import GitHubStandIn
 
 # One xdist worker runs both modules, in order, on the session's applied platform.
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(900), pytest.mark.xdist_group("platform")]
+pytestmark = [pytest.mark.timeout(900), pytest.mark.xdist_group("platform")]
 LAYERS = existing_layers()
 
 
