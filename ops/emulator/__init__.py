@@ -11,11 +11,11 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import json
-import os
 import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +32,6 @@ DUMMY_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "test",
     "AWS_SECRET_ACCESS_KEY": "test",  # pragma: allowlist secret (the emulator accepts any key)
 }
-# Settings the emulator process needs (see DESIGN "Known gaps of the emulator").
-EMULATOR_ENV = {
-    "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
-    "MOTO_ALLOW_NONEXISTENT_REGION": "false",
-}
 
 
 def endpoint(port: int = DEFAULT_PORT) -> str:
@@ -48,6 +43,19 @@ def task_network(port: int) -> ipaddress.IPv4Network:
     the local data plane runs it): a /16 of its own per emulator port, so that a test session's
     emulator and the platform of `invoke up` do not hand out the same addresses."""
     return ipaddress.IPv4Network(f"127.{port % 200 + 20}.0.0/16")
+
+
+@dataclass
+class Knobs:
+    """What the emulator's patches read that no AWS API sets, in the emulator's process: the
+    loopback network its tasks' addresses come from, and how many tasks of a revision that never
+    ran fail to start (a broken image; PUT /_platform/ecs/failed-tasks)."""
+
+    task_network: ipaddress.IPv4Network = field(default_factory=lambda: task_network(DEFAULT_PORT))
+    failed_tasks: int = 0
+
+
+KNOBS = Knobs()
 
 
 def fail_new_tasks(port: int, count: int) -> None:
@@ -98,7 +106,7 @@ def platform_routes(app: Any) -> Any:
                 iam.LEDGER.clear()
             response = Response(iam.calls_json(), content_type="application/json")
         elif request.path == "/_platform/ecs/failed-tasks" and request.method == "PUT":
-            os.environ["MOTO_ECS_SERVICE_FAILED_TASKS"] = str(int(request.args.get("count", "0")))
+            KNOBS.failed_tasks = int(request.args.get("count", "0"))
             response = Response(status=204)
         elif request.path == "/_platform/ecs/agent" and request.method in ("PUT", "DELETE"):
             scheduler.attach(ecs_backends[account][region], request.method == "PUT")
@@ -127,8 +135,11 @@ def platform_routes(app: Any) -> Any:
 def start_in_process(port: int) -> Any:
     """Apply the patches (once) and start moto's server in a thread of this process."""
     global _patched
-    os.environ.update(EMULATOR_ENV)
-    os.environ["MOTO_ECS_TASK_NETWORK"] = str(task_network(port))
+    KNOBS.task_network = task_network(port)
+    # IAM's AWS managed policies exist, as in an account (moto's own setting, its config of record).
+    from moto.core.config import default_user_config
+
+    default_user_config["iam"] = {"load_aws_managed_policies": True}
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
     from moto.moto_server.werkzeug_app import (
         DomainDispatcherApplication,

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import inspect
 import json
-import os
 from collections.abc import Callable
 from typing import Any
+
+from ops.emulator import KNOBS
 
 
 def _patch_application_autoscaling() -> None:
@@ -89,7 +90,7 @@ def _patch_ecs_scheduler() -> None:
     """invoke deploy (ecs-deploy) waits until the service's tasks of the new revision run,
     and moto starts no tasks for a service. Like the ECS scheduler, this starts
     desired_count tasks of the service's revision (group `service:<name>`) and stops the
-    previous ones, and ListTasks filters by service. With MOTO_ECS_SERVICE_FAILED_TASKS above 0,
+    previous ones, and ListTasks filters by service. With KNOBS.failed_tasks above 0,
     a revision that never ran fails to start (a broken new image): its deployment is marked
     FAILED, as the circuit breaker would, and the old tasks stay. With a local agent attached,
     deployments roll as ECS's do instead, from the health the agent reports (scheduler.py)."""
@@ -114,7 +115,7 @@ def _patch_ecs_scheduler() -> None:
             return
         group, deployment = f"service:{service.name}", service.deployments[0]
         ran: set[str] = backend.__dict__.setdefault("_revisions_that_ran", set())
-        failed = int(os.environ.get("MOTO_ECS_SERVICE_FAILED_TASKS") or 0)
+        failed = KNOBS.failed_tasks
         deployment["taskDefinition"] = service.task_definition
         if failed and service.task_definition not in ran:
             deployment.update(
@@ -364,10 +365,9 @@ def _patch_ecs_task_addresses() -> None:
     container's `networkInterfaces` (API_Container, API_NetworkInterface). moto draws a random
     address and lists one container (the first definition's) without interfaces, so Traefik's
     ECS provider skips every container ("no network interfaces"). Here the address comes from
-    the emulator's loopback network (MOTO_ECS_TASK_NETWORK, see ops.emulator.task_network), where
+    the emulator's loopback network (KNOBS.task_network, see ops.emulator.task_network), where
     the local data plane runs the task, and every container definition is listed. An awsvpc
     port mapping's hostPort is answered as ECS does, equal to its containerPort."""
-    import ipaddress
 
     from moto.ec2.models import ec2_backends
     from moto.ecs.models import Container, Task, TaskDefinition
@@ -387,7 +387,7 @@ def _patch_ecs_task_addresses() -> None:
                     mapping.setdefault("hostPort", mapping.get("containerPort"))
 
     def next_address(backend: Any) -> str:
-        network = ipaddress.IPv4Network(os.environ["MOTO_ECS_TASK_NETWORK"])
+        network = KNOBS.task_network
         count = backend.__dict__.get("_task_addresses", 0)
         backend.__dict__["_task_addresses"] = count + 1
         return str(network.network_address + 1 + count % (network.num_addresses - 2))

@@ -104,3 +104,11 @@ def test_start_is_idempotent_and_stop_ends_it() -> None:
         assert emulator.stop_background(port) is True
     assert not emulator.is_running(port)
     assert emulator.stop_background(port) is False  # nothing left to stop
+
+
+def test_aws_managed_policies_exist_as_in_an_account(aws: Any) -> None:
+    # Roles attach AWS managed policies by ARN (01-base's ECS execution role, for one).
+    arn = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+    version = aws.client("iam").get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+    document = aws.client("iam").get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]
+    assert "ecr:GetAuthorizationToken" in str(document["Document"])
