@@ -18,11 +18,12 @@ from invoke import Collection, Context, Exit
 from invoke import task as invoke_task
 
 from ops import REPO, OpsError
+from ops.platform import Settings
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from ops.platform import Platform, Settings
+    from ops.platform import Platform
 
 LAYER_HELP = "one layer: 01-base, 02-traefik, 03-services or 04-observability"
 ENV_HELP = "environment: local (the embedded emulator, default), dev or prd (AWS)"
@@ -55,8 +56,6 @@ def task(*args: Any, **kwargs: Any) -> Any:
 
 
 def settings(c: Context, env: str) -> Settings:
-    from ops.platform import Settings
-
     return Settings.from_config(env, dict(c.config.get("terraform", {})), dict(c.config.get("local", {})))
 
 
@@ -304,7 +303,7 @@ def region(c: Context, env: str = "local") -> None:
     print(f"region={settings(c, env).region}")
 
 
-@task(help={"port": "emulator port (default from invoke.yaml, 4566)"})
+@task(help={"port": "emulator port (default terraform.emulator_port)"})
 def down(c: Context, port: int = 0) -> None:
     """Stop the local platform: its processes, then the emulator and its state."""
     from dataclasses import replace
@@ -737,7 +736,7 @@ def discovery_bench(c: Context, tasks: int = 1000, rounds: int = 3, write: bool 
         write_figures("discovery", markdown(results, tasks, command))
 
 
-@task(help={"port": "emulator port (default from invoke.yaml, 4566)"})
+@task(help={"port": "emulator port (default terraform.emulator_port)"})
 def iam_report(c: Context, port: int = 0) -> None:
     """Per role on the emulator: actions used, denied, granted but unused."""
     import dataclasses
@@ -754,7 +753,7 @@ def iam_report(c: Context, port: int = 0) -> None:
         print(line)
 
 
-# Defaults (terraform.plugin_mirror, terraform.emulator_port) live in invoke.yaml.
 ns = Collection(serve, bench, bench_ingress, slow_clients, lock, up, bootstrap, region, down, plan, apply,
                 destroy, output, deploy, build, images, docs, validate, actionlint, loadtest, ratelimit_check,
                 discovery_bench, dashboards, observability_check, iam_report)  # fmt: skip
+ns.configure(Settings.invoke_config())  # the settings' defaults, in one place (ops.platform)

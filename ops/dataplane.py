@@ -261,7 +261,7 @@ class LocalTask:
 
 @dataclass(frozen=True)
 class Fronts:
-    """The loopback ports where the ALBs are served (invoke.yaml `dataplane:`)."""
+    """The loopback ports where the ALBs are served (invoke's `local:` section)."""
 
     public: int = 8080
     internal: int = 8081

@@ -46,31 +46,50 @@ class StateBucketUnavailable(OpsError):
 
 @dataclass(frozen=True)
 class Settings:
+    """How the tasks reach an environment. The defaults here are the only ones: invoke gets
+    them as its configuration (`invoke_config`), which ~/.invoke.yaml or INVOKE_* variables
+    override (INVOKE_TERRAFORM_EMULATOR_PORT, INVOKE_LOCAL_PUBLIC_PORT, ...), and a task's own
+    flag overrides that; TF_PLUGIN_MIRROR overrides `terraform.plugin_mirror`."""
+
     env: str = "local"
-    plugin_mirror: str | None = None
+    plugin_mirror: str | None = None  # a Terraform provider filesystem mirror, for offline machines
     emulator_port: int = emulator.DEFAULT_PORT
     # Run as this role (terraform.role_arn, INVOKE_TERRAFORM_ROLE_ARN), with a web identity
     # token from this file when one is given, as a GitHub job assumes its role.
     role_arn: str | None = None
     web_identity_token_file: str | None = None
-    fronts: Fronts = field(default_factory=Fronts)
+    fronts: Fronts = field(default_factory=Fronts)  # loopback ports of the local ALBs
+
+    @classmethod
+    def invoke_config(cls) -> dict[str, dict[str, Any]]:
+        """The defaults as invoke's configuration: its `terraform:` and `local:` sections."""
+        default = cls()
+        return {
+            "terraform": {
+                "plugin_mirror": default.plugin_mirror or "",
+                "emulator_port": default.emulator_port,
+                "role_arn": default.role_arn or "",
+                "web_identity_token_file": default.web_identity_token_file or "",
+            },
+            "local": {"public_port": default.fronts.public, "internal_port": default.fronts.internal},
+        }
 
     @classmethod
     def from_config(cls, env: str, config: dict[str, Any], local: dict[str, Any] | None = None) -> Settings:
-        """invoke.yaml's `terraform:` section, overridden by TF_PLUGIN_MIRROR, and its `local:`
-        section (the loopback ports of the local platform's ALBs)."""
+        """From invoke's `terraform:` and `local:` sections (what they leave out keeps its
+        default), with TF_PLUGIN_MIRROR first."""
         if env not in ENVIRONMENTS:
             raise ValueError(f"unknown environment {env!r}: choose one of {', '.join(ENVIRONMENTS)}")
-        mirror = os.environ.get("TF_PLUGIN_MIRROR") or config.get("plugin_mirror") or None
-        local = local or {}
+        default, local = cls(), local or {}
         return cls(
             env,
-            mirror,
-            int(config.get("emulator_port", emulator.DEFAULT_PORT)),
+            os.environ.get("TF_PLUGIN_MIRROR") or config.get("plugin_mirror") or None,
+            int(config.get("emulator_port") or default.emulator_port),
             config.get("role_arn") or None,
             config.get("web_identity_token_file") or None,
             Fronts(
-                int(local.get("public_port", Fronts.public)), int(local.get("internal_port", Fronts.internal))
+                int(local.get("public_port") or default.fronts.public),
+                int(local.get("internal_port") or default.fronts.internal),
             ),
         )
 

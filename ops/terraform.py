@@ -123,6 +123,18 @@ def run_apart(
     )
 
 
+def failure(command: str, where: str, output: str) -> TerraformError:
+    """Terraform's error, or one line when init could not reach the registry for a provider
+    (a machine without it needs the filesystem mirror)."""
+    if command == "init" and "could not connect to registry.terraform.io" in output:
+        return TerraformError(
+            f"terraform init in {where} could not reach registry.terraform.io for its providers: set "
+            "TF_PLUGIN_MIRROR (or terraform.plugin_mirror) to a provider filesystem mirror, or allow "
+            "the registry"
+        )
+    return TerraformError(f"terraform {command} failed in {where}:\n{output}")
+
+
 def validate(root: Path, plugin_mirror: str | None, data_dir: Path | None = None) -> None:
     """``init -backend=false`` and ``validate`` apart from the root's own data directory."""
     data_dir = data_dir or DATA / "validate" / root.name
@@ -130,7 +142,7 @@ def validate(root: Path, plugin_mirror: str | None, data_dir: Path | None = None
         result = run_apart(*args, cwd=root, data_dir=data_dir, plugin_mirror=plugin_mirror)
         if result.returncode != 0:
             where = root.relative_to(REPO) if root.is_relative_to(REPO) else root
-            raise TerraformError(f"terraform {args[0]} failed in {where}:\n{result.stderr or result.stdout}")
+            raise failure(args[0], str(where), result.stderr or result.stdout)
 
 
 @dataclass
@@ -213,9 +225,7 @@ class Layer:
             check=False,
         )
         if result.returncode not in ok_codes:
-            raise TerraformError(
-                f"terraform {command} failed in {self.name} ({self.env}):\n{result.stderr or result.stdout}"
-            )
+            raise failure(command, f"{self.name} ({self.env})", result.stderr or result.stdout)
         return result.stdout
 
     def init(self) -> None:

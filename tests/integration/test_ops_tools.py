@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -40,10 +41,32 @@ def test_the_server_command_is_the_images() -> None:
     }
 
 
-def invoke(*args: str) -> subprocess.CompletedProcess[str]:
+def invoke(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environ = {**os.environ, **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "invoke", *args], cwd=REPO, capture_output=True, text=True, check=False
+        [sys.executable, "-m", "invoke", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=environ,
     )
+
+
+@pytest.mark.parametrize(
+    ("env", "flags", "port"),
+    [
+        ({}, [], "4566"),  # the default, ops.platform.Settings
+        ({"INVOKE_TERRAFORM_EMULATOR_PORT": "4599"}, [], "4599"),  # invoke's configuration over the default
+        ({"INVOKE_TERRAFORM_EMULATOR_PORT": "4599"}, ["--port", "4598"], "4598"),  # the task's flag over both
+    ],
+)
+def test_the_emulator_port_has_one_default_and_two_overrides(
+    env: dict[str, str], flags: list[str], port: str
+) -> None:
+    result = invoke("--dry", "down", *flags, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"would stop the data plane and the emulator on port {port}"
 
 
 def test_every_task_is_listed_with_a_help_line() -> None:

@@ -12,8 +12,6 @@ import pytest
 
 from ops.terraform import INFRA, TerraformError, existing_layers, parse_hcl, roots, run_apart, validate
 
-# Terraform runs (fmt, validate, test): slow, as tests that start processes are.
-
 MODULES = sorted(path.parent for path in INFRA.glob("modules/*/main.tf"))
 
 
@@ -29,6 +27,21 @@ def test_every_file_is_formatted(tmp_path: Path) -> None:
 @pytest.mark.parametrize("root", roots(), ids=lambda path: str(path.relative_to(INFRA)))
 def test_root_and_module_validate(root: Path, tmp_path: Path) -> None:
     validate(root, os.environ.get("TF_PLUGIN_MIRROR"), tmp_path)  # raises with terraform's error
+
+
+def test_a_registry_out_of_reach_without_a_mirror_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The registry made unreachable here and on any machine: every HTTPS request goes to a
+    # proxy that refuses the connection.
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    provider = 'aws = { source = "hashicorp/aws", version = "5.100.0" }'
+    (tmp_path / "main.tf").write_text(f"terraform {{\n  required_providers {{\n    {provider}\n  }}\n}}\n")
+    with pytest.raises(TerraformError) as error:
+        validate(tmp_path, None, tmp_path / "data")
+    assert str(error.value).count("\n") == 0, str(error.value)
+    assert "could not reach registry.terraform.io" in str(error.value)
+    assert "set TF_PLUGIN_MIRROR" in str(error.value)
 
 
 def test_validate_reports_the_root_and_terraforms_error(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from ops.aws import MissingCredentials
+from ops.dataplane import Fronts
 from ops.platform import LayerResult, Platform, Settings, useful_outputs
 from ops.terraform import backend_settings, cli_config, state_bucket, summarize_plan
 
@@ -114,6 +115,17 @@ def test_settings_take_the_mirror_from_the_environment_first(monkeypatch: pytest
     assert (settings.env, settings.plugin_mirror, settings.emulator_port) == ("dev", "/mirror/from/env", 4999)
     with pytest.raises(ValueError, match="choose one of local, dev, prd"):
         Settings.from_config("qa", {})
+
+
+def test_settings_left_out_keep_their_one_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TF_PLUGIN_MIRROR", raising=False)
+    assert Settings.from_config("local", {}) == Settings()
+    assert Settings.from_config("local", {"emulator_port": 4599}, {"public_port": 9080}) == Settings(
+        emulator_port=4599, fronts=Fronts(public=9080)
+    )
+    # invoke is given these same defaults as its configuration (tasks.py), so both agree.
+    config = Settings.invoke_config()
+    assert Settings.from_config("local", config["terraform"], config["local"]) == Settings()
 
 
 def test_aws_environment_without_credentials_says_what_to_set(
