@@ -25,7 +25,11 @@ from .tools import require
 INFRA = REPO / "infra"
 ENVIRONMENTS_DIR = INFRA / "environments"
 LAYERS = ("01-base", "02-traefik", "03-services", "04-observability")
-ENVIRONMENTS = ("local", "dev", "prd")
+# An environment is its <name>.tfvars and <name>.s3.tfbackend; local (the emulator) first.
+ENVIRONMENTS = tuple(
+    sorted((p.name.removesuffix(".s3.tfbackend") for p in ENVIRONMENTS_DIR.glob("*.s3.tfbackend")),
+           key=lambda env: (env != "local", env))
+)  # fmt: skip
 DATA = REPO / ".data"
 COMMON_TFVARS = ENVIRONMENTS_DIR / "common.tfvars"
 

@@ -79,7 +79,7 @@ resource "aws_secretsmanager_secret" "dashboard" {
   #checkov:skip=CKV_AWS_149:The AWS managed key is enough for a dashboard password; a CMK adds cost and key policy upkeep
   name                    = "${var.environment}/traefik/dashboard"
   description             = "Basic-auth credentials of the Traefik dashboard: username, password and the htpasswd line Traefik reads."
-  recovery_window_in_days = var.environment == "prd" ? 30 : 0
+  recovery_window_in_days = var.protection.secret_recovery_days
 }
 
 ephemeral "aws_secretsmanager_random_password" "dashboard" {

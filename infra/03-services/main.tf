@@ -74,10 +74,10 @@ module "api-comments" {
     # 15 s, 02-traefik), then stops gracefully: a rollout answers no 502 (ADR 0017).
     SERVER_DRAIN_SECONDS = "20"
   }
-  stop_timeout = 45 # the drain, then SERVER_GRACEFUL_TIMEOUT (25 s) for in-flight requests
-  environment_variables_by_env = {
-    prd = { API_COMMENTS_LOG_LEVEL = "WARNING" }
-  }
+  # The environment's policy (its tfvars): prd logs warnings and above.
+  environment_overrides = var.log_level == null ? {} : { API_COMMENTS_LOG_LEVEL = var.log_level }
+  stop_timeout          = 45 # the drain, then SERVER_GRACEFUL_TIMEOUT (25 s) for in-flight requests
+  log_retention_days    = var.log_retention_days
   # The one name the app reads (docs/adr/0008); the image sets no store of its own.
   secrets = {
     API_COMMENTS_STORE_URL = aws_secretsmanager_secret.store_url.arn

@@ -29,7 +29,7 @@ resource "aws_secretsmanager_secret" "redis_auth" {
   #checkov:skip=CKV_AWS_149:The AWS managed key is enough here; a CMK adds cost and key policy upkeep
   name                    = "${var.environment}/comments-store/auth-token"
   description             = "AUTH token of the comment store (ElastiCache Redis)."
-  recovery_window_in_days = var.environment == "prd" ? 30 : 0
+  recovery_window_in_days = var.protection.secret_recovery_days
 }
 
 ephemeral "aws_secretsmanager_random_password" "redis_auth" {
@@ -65,9 +65,9 @@ resource "aws_elasticache_replication_group" "comments" {
   at_rest_encryption_enabled = true
   transit_encryption_enabled = true
   auth_token                 = data.aws_secretsmanager_secret_version.redis_auth.secret_string
-  snapshot_retention_limit   = var.environment == "prd" ? 7 : 1
+  snapshot_retention_limit   = var.protection.cache_snapshot_days
   auto_minor_version_upgrade = true
-  apply_immediately          = var.environment != "prd"
+  apply_immediately          = !var.protection.cache_changes_in_window
 }
 
 # What api-comments reads at start (API_COMMENTS_STORE_URL): TLS, the token, the primary endpoint,
@@ -78,7 +78,7 @@ resource "aws_secretsmanager_secret" "store_url" {
   #checkov:skip=CKV_AWS_149:The AWS managed key is enough here; a CMK adds cost and key policy upkeep
   name                    = "${var.environment}/api-comments/store-url"
   description             = "Connection URL of the comment store for api-comments."
-  recovery_window_in_days = var.environment == "prd" ? 30 : 0
+  recovery_window_in_days = var.protection.secret_recovery_days
 }
 
 resource "aws_secretsmanager_secret_version" "store_url" {

@@ -63,7 +63,7 @@ resource "aws_secretsmanager_secret" "grafana_admin" {
   #checkov:skip=CKV_AWS_149:The AWS managed key is enough for an admin password; a CMK adds cost and key policy upkeep
   name                    = "${var.environment}/grafana/admin-password"
   description             = "Password of Grafana's admin user."
-  recovery_window_in_days = var.environment == "prd" ? 30 : 0
+  recovery_window_in_days = var.protection.secret_recovery_days
 }
 
 ephemeral "aws_secretsmanager_random_password" "grafana_admin" {

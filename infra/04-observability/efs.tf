@@ -18,7 +18,7 @@ resource "aws_efs_backup_policy" "this" {
   file_system_id = aws_efs_file_system.this.id
 
   backup_policy {
-    status = var.environment == "prd" ? "ENABLED" : "DISABLED"
+    status = var.protection.efs_backups ? "ENABLED" : "DISABLED"
   }
 }
 

@@ -2,7 +2,14 @@ environment         = "prd"
 aws_region          = "us-east-1"
 domain_name         = "platform.acme.io" # a zone you control: `invoke bootstrap --env prd` makes it and prints its name servers
 deletion_protection = true
-log_retention_days  = 90
+protection = {
+  secret_recovery_days    = 30
+  cache_snapshot_days     = 7
+  cache_changes_in_window = true
+  efs_backups             = true
+}
+log_level          = "WARNING"
+log_retention_days = 90
 network = {
   vpc_cidr           = "10.30.0.0/16"
   az_count           = 3

@@ -3,12 +3,12 @@
 # tfvars file per environment serves the four layers without undeclared values.
 
 variable "environment" {
-  description = "Environment name: local (the embedded emulator), dev or prd."
+  description = "Environment name: local (the embedded emulator), dev or prd; an environment is its <name>.tfvars and <name>.s3.tfbackend in infra/environments."
   type        = string
 
   validation {
-    condition     = contains(["local", "dev", "prd"], var.environment)
-    error_message = "environment must be one of local, dev, prd."
+    condition     = can(regex("^[a-z][a-z0-9]{0,9}$", var.environment))
+    error_message = "environment must be 1-10 lower-case letters or digits, starting with a letter (the name of its files in infra/environments)."
   }
 }
 
@@ -63,6 +63,28 @@ variable "deletion_protection" {
   description = "Protect load balancers and data stores from deletion (prd)."
   type        = bool
   default     = false
+}
+
+variable "protection" {
+  description = "What the environment keeps: Secrets Manager's recovery window for a deleted secret (0: deleted at once, or 7-30 days), ElastiCache's daily snapshots (days) and whether its changes wait for the maintenance window, EFS's AWS Backup plan."
+  type = object({
+    secret_recovery_days    = optional(number, 0)
+    cache_snapshot_days     = optional(number, 1)
+    cache_changes_in_window = optional(bool, false)
+    efs_backups             = optional(bool, false)
+  })
+  default = {}
+
+  validation {
+    condition     = var.protection.secret_recovery_days == 0 || (var.protection.secret_recovery_days >= 7 && var.protection.secret_recovery_days <= 30)
+    error_message = "protection.secret_recovery_days must be 0 or from 7 to 30."
+  }
+}
+
+variable "log_level" {
+  description = "Log level of the services (api-comments' API_COMMENTS_LOG_LEVEL); null keeps the image's own (INFO)."
+  type        = string
+  default     = null
 }
 
 variable "log_retention_days" {

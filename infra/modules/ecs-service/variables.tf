@@ -9,12 +9,12 @@ variable "name" {
 }
 
 variable "environment" {
-  description = "Environment name: local, dev or prd."
+  description = "Environment name, the prefix of the service's names (its policy comes in as inputs: log_retention_days, environment_variables)."
   type        = string
 
   validation {
-    condition     = contains(["local", "dev", "prd"], var.environment)
-    error_message = "environment must be one of local, dev, prd."
+    condition     = can(regex("^[a-z][a-z0-9]{0,9}$", var.environment))
+    error_message = "environment must be 1-10 lower-case letters or digits, starting with a letter."
   }
 }
 
@@ -164,20 +164,15 @@ variable "entrypoint" {
 }
 
 variable "environment_variables" {
-  description = "Environment variables for every environment."
+  description = "Environment variables of the service's container."
   type        = map(string)
   default     = {}
 }
 
-variable "environment_variables_by_env" {
-  description = "Environment variables per environment, merged over environment_variables: { prd = { LOG_LEVEL = \"WARNING\" } }."
-  type        = map(map(string))
+variable "environment_overrides" {
+  description = "Environment variables the environment's policy sets, merged over environment_variables (e.g. a log level from the caller's tfvars)."
+  type        = map(string)
   default     = {}
-
-  validation {
-    condition     = alltrue([for env in keys(var.environment_variables_by_env) : contains(["local", "dev", "prd"], env)])
-    error_message = "environment_variables_by_env keys must be local, dev or prd."
-  }
 }
 
 variable "secrets" {
@@ -462,12 +457,11 @@ variable "enable_execute_command" {
 }
 
 variable "log_retention_days" {
-  description = "CloudWatch log retention; null picks by environment (local 1, dev 14, prd 90)."
+  description = "CloudWatch retention of the service's logs, in days (the environment's policy, given by the caller)."
   type        = number
-  default     = null
 
   validation {
-    condition     = var.log_retention_days == null || contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], coalesce(var.log_retention_days, 1))
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
     error_message = "log_retention_days must be a CloudWatch retention value (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, ...)."
   }
 }

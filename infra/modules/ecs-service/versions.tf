@@ -4,7 +4,7 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = "5.100.0"
+      version = ">= 5.100.0" # the oldest it is tested with; the caller pins the exact version
     }
   }
 }

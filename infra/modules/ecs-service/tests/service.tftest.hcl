@@ -39,6 +39,7 @@ variables {
   port                 = 8000
   domain               = "dev.example.com"
   health_check_command = ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8000/health"]
+  log_retention_days   = 14
   deployed_image = {
     name                = "api-comments"
     repository_url      = "123456789012.dkr.ecr.us-east-1.amazonaws.com/dev/api-comments"
@@ -71,7 +72,7 @@ run "five_line_service_gets_a_router_and_no_extras" {
   }
   assert {
     condition     = aws_cloudwatch_log_group.this.retention_in_days == 14
-    error_message = "dev logs default to 14 days"
+    error_message = "the logs are kept as long as the caller says"
   }
 }
 
