@@ -111,12 +111,19 @@ def roots() -> list[Path]:
 
 
 def run_apart(
-    *args: str, cwd: Path, data_dir: Path, plugin_mirror: str | None, config_dir: Path = DATA
+    *args: str,
+    cwd: Path,
+    data_dir: Path,
+    plugin_mirror: str | None,
+    config_dir: Path = DATA,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Terraform with a data directory of its own, so a developer's initialised layers and
-    their backends are left alone (validation, scratch roots, tests)."""
+    their backends are left alone (validation, scratch roots, tests); ``env`` over this
+    process's environment (an AWS context)."""
     env = {
         **os.environ,
+        **(env or {}),
         "TF_IN_AUTOMATION": "1",
         "TF_INPUT": "0",
         "TF_DATA_DIR": str(data_dir),

@@ -1,42 +1,39 @@
-data "aws_iam_policy_document" "ecs_tasks_assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["ecs-tasks.amazonaws.com"]
-    }
-  }
-}
+module "execution_role" {
+  source = "../modules/ecs-execution-role"
 
-resource "aws_iam_role" "execution" {
-  name               = "${local.name}-execution"
-  description        = "ECS agent for Traefik: pulls the image, writes logs, reads the dashboard credentials."
-  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
-}
-
-resource "aws_iam_role_policy_attachment" "execution" {
-  role       = aws_iam_role.execution.name
-  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+  name        = "${local.name}-execution"
+  description = "ECS agent for Traefik: pulls the image, writes logs, reads the dashboard credentials."
+  policy_name = "read-dashboard-credentials"
+  policy      = data.aws_iam_policy_document.execution.json
 }
 
 data "aws_iam_policy_document" "execution" {
   statement {
     sid       = "ReadDashboardCredentials"
     actions   = ["secretsmanager:GetSecretValue"]
-    resources = [aws_secretsmanager_secret.dashboard.arn]
+    resources = [module.dashboard_credentials.arn]
   }
 }
 
-resource "aws_iam_role_policy" "execution" {
-  name   = "read-dashboard-credentials"
-  role   = aws_iam_role.execution.id
-  policy = data.aws_iam_policy_document.execution.json
+moved {
+  from = aws_iam_role.execution
+  to   = module.execution_role.aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy_attachment.execution
+  to   = module.execution_role.aws_iam_role_policy_attachment.this
+}
+
+moved {
+  from = aws_iam_role_policy.execution
+  to   = module.execution_role.aws_iam_role_policy.this[0]
 }
 
 resource "aws_iam_role" "task" {
   name               = "${local.name}-task"
   description        = "Traefik's ECS provider: reads the tasks of its own cluster, nothing else."
-  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
+  assume_role_policy = module.execution_role.trust_policy
 }
 
 # Exactly the calls of Traefik's ECS provider with autodiscoverclusters=false on Fargate

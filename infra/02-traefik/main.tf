@@ -74,25 +74,22 @@ resource "aws_cloudwatch_log_group" "this" {
 
 # Dashboard credentials: generated once, never stored in Terraform state (write-only);
 # bump dashboard_credentials_version to rotate them.
-resource "aws_secretsmanager_secret" "dashboard" {
-  #checkov:skip=CKV2_AWS_57:Rotated by bumping dashboard_credentials_version (no Lambda rotation for an htpasswd entry)
-  #checkov:skip=CKV_AWS_149:The AWS managed key is enough for a dashboard password; a CMK adds cost and key policy upkeep
-  name                    = "${var.environment}/traefik/dashboard"
-  description             = "Basic-auth credentials of the Traefik dashboard: username, password and the htpasswd line Traefik reads."
-  recovery_window_in_days = var.protection.secret_recovery_days
+module "dashboard_credentials" {
+  source = "../modules/generated-secret"
+
+  name                 = "${var.environment}/traefik/dashboard"
+  description          = "Basic-auth credentials of the Traefik dashboard: username, password and the htpasswd line Traefik reads."
+  username             = var.traefik.dashboard_user
+  secret_version       = var.traefik.dashboard_credentials_version
+  recovery_window_days = var.protection.secret_recovery_days
 }
 
-ephemeral "aws_secretsmanager_random_password" "dashboard" {
-  password_length     = 32
-  exclude_punctuation = true
+moved {
+  from = aws_secretsmanager_secret.dashboard
+  to   = module.dashboard_credentials.aws_secretsmanager_secret.this
 }
 
-resource "aws_secretsmanager_secret_version" "dashboard" {
-  secret_id = aws_secretsmanager_secret.dashboard.id
-  secret_string_wo = jsonencode({
-    username = var.traefik.dashboard_user
-    password = ephemeral.aws_secretsmanager_random_password.dashboard.random_password
-    htpasswd = "${var.traefik.dashboard_user}:${bcrypt(ephemeral.aws_secretsmanager_random_password.dashboard.random_password)}"
-  })
-  secret_string_wo_version = var.traefik.dashboard_credentials_version
+moved {
+  from = aws_secretsmanager_secret_version.dashboard
+  to   = module.dashboard_credentials.aws_secretsmanager_secret_version.this
 }

@@ -15,7 +15,7 @@ output "dashboard_url" {
 
 output "dashboard_credentials_secret_arn" {
   description = "Secrets Manager secret with the dashboard username and password."
-  value       = aws_secretsmanager_secret.dashboard.arn
+  value       = module.dashboard_credentials.arn
 }
 
 output "metrics_port" {

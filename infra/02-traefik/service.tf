@@ -4,7 +4,7 @@ resource "aws_ecs_task_definition" "this" {
   network_mode             = "awsvpc"
   cpu                      = var.traefik.cpu
   memory                   = var.traefik.memory
-  execution_role_arn       = aws_iam_role.execution.arn
+  execution_role_arn       = module.execution_role.arn
   task_role_arn            = aws_iam_role.task.arn
 
   runtime_platform {
@@ -26,7 +26,7 @@ resource "aws_ecs_task_definition" "this" {
     ))]
     secrets = [{
       name      = "DASHBOARD_USERS"
-      valueFrom = "${aws_secretsmanager_secret.dashboard.arn}:htpasswd::"
+      valueFrom = "${module.dashboard_credentials.arn}:htpasswd::"
     }]
     portMappings = [for name, port in local.ports : { name = name, containerPort = port, protocol = "tcp" }]
     dockerLabels = {

@@ -24,28 +24,29 @@ resource "aws_vpc_security_group_ingress_rule" "comments_store" {
 
 # The AUTH token is generated into Secrets Manager as a write-only value; ElastiCache
 # has no write-only token argument, so Terraform reads it back from the secret.
-resource "aws_secretsmanager_secret" "redis_auth" {
-  #checkov:skip=CKV2_AWS_57:Rotating an ElastiCache AUTH token needs a coordinated rollout; done by bumping redis.auth_token_version
-  #checkov:skip=CKV_AWS_149:The AWS managed key is enough here; a CMK adds cost and key policy upkeep
-  name                    = "${var.environment}/comments-store/auth-token"
-  description             = "AUTH token of the comment store (ElastiCache Redis)."
-  recovery_window_in_days = var.protection.secret_recovery_days
+module "redis_auth" {
+  source = "../modules/generated-secret"
+
+  name                 = "${var.environment}/comments-store/auth-token"
+  description          = "AUTH token of the comment store (ElastiCache Redis)."
+  length               = 64
+  secret_version       = var.redis.auth_token_version # rotating it needs a coordinated rollout
+  recovery_window_days = var.protection.secret_recovery_days
 }
 
-ephemeral "aws_secretsmanager_random_password" "redis_auth" {
-  password_length     = 64
-  exclude_punctuation = true
+moved {
+  from = aws_secretsmanager_secret.redis_auth
+  to   = module.redis_auth.aws_secretsmanager_secret.this
 }
 
-resource "aws_secretsmanager_secret_version" "redis_auth" {
-  secret_id                = aws_secretsmanager_secret.redis_auth.id
-  secret_string_wo         = ephemeral.aws_secretsmanager_random_password.redis_auth.random_password
-  secret_string_wo_version = var.redis.auth_token_version
+moved {
+  from = aws_secretsmanager_secret_version.redis_auth
+  to   = module.redis_auth.aws_secretsmanager_secret_version.this
 }
 
 data "aws_secretsmanager_secret_version" "redis_auth" {
-  secret_id  = aws_secretsmanager_secret.redis_auth.id
-  depends_on = [aws_secretsmanager_secret_version.redis_auth]
+  secret_id  = module.redis_auth.id
+  version_id = module.redis_auth.version_id
 }
 
 resource "aws_elasticache_replication_group" "comments" {

@@ -58,21 +58,22 @@ resource "aws_ssm_parameter" "config" {
   value = each.value
 }
 
-resource "aws_secretsmanager_secret" "grafana_admin" {
-  #checkov:skip=CKV2_AWS_57:Rotated by bumping observability.grafana_admin_version (Grafana keeps its own user database)
-  #checkov:skip=CKV_AWS_149:The AWS managed key is enough for an admin password; a CMK adds cost and key policy upkeep
-  name                    = "${var.environment}/grafana/admin-password"
-  description             = "Password of Grafana's admin user."
-  recovery_window_in_days = var.protection.secret_recovery_days
+# Rotated by bumping observability.grafana_admin_version (Grafana keeps its own user database).
+module "grafana_admin" {
+  source = "../modules/generated-secret"
+
+  name                 = "${var.environment}/grafana/admin-password"
+  description          = "Password of Grafana's admin user."
+  secret_version       = var.observability.grafana_admin_version
+  recovery_window_days = var.protection.secret_recovery_days
 }
 
-ephemeral "aws_secretsmanager_random_password" "grafana_admin" {
-  password_length     = 32
-  exclude_punctuation = true
+moved {
+  from = aws_secretsmanager_secret.grafana_admin
+  to   = module.grafana_admin.aws_secretsmanager_secret.this
 }
 
-resource "aws_secretsmanager_secret_version" "grafana_admin" {
-  secret_id                = aws_secretsmanager_secret.grafana_admin.id
-  secret_string_wo         = ephemeral.aws_secretsmanager_random_password.grafana_admin.random_password
-  secret_string_wo_version = var.observability.grafana_admin_version
+moved {
+  from = aws_secretsmanager_secret_version.grafana_admin
+  to   = module.grafana_admin.aws_secretsmanager_secret_version.this
 }

@@ -1,22 +1,25 @@
-data "aws_iam_policy_document" "ecs_tasks_assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["ecs-tasks.amazonaws.com"]
-    }
-  }
+module "execution_role" {
+  source = "../modules/ecs-execution-role"
+
+  name        = "${local.name}-execution"
+  description = "ECS agent for the observability tasks: images, logs, configuration parameters, Grafana's admin password, receiver secrets."
+  policy_name = "read-configuration"
+  policy      = data.aws_iam_policy_document.execution.json
 }
 
-resource "aws_iam_role" "execution" {
-  name               = "${local.name}-execution"
-  description        = "ECS agent for the observability tasks: images, logs, configuration parameters, Grafana's admin password, receiver secrets."
-  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
+moved {
+  from = aws_iam_role.execution
+  to   = module.execution_role.aws_iam_role.this
 }
 
-resource "aws_iam_role_policy_attachment" "execution" {
-  role       = aws_iam_role.execution.name
-  policy_arn = "arn:${local.partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+moved {
+  from = aws_iam_role_policy_attachment.execution
+  to   = module.execution_role.aws_iam_role_policy_attachment.this
+}
+
+moved {
+  from = aws_iam_role_policy.execution
+  to   = module.execution_role.aws_iam_role_policy.this[0]
 }
 
 data "aws_iam_policy_document" "execution" {
@@ -29,14 +32,8 @@ data "aws_iam_policy_document" "execution" {
   statement {
     sid       = "ReadSecrets"
     actions   = ["secretsmanager:GetSecretValue"]
-    resources = concat([aws_secretsmanager_secret.grafana_admin.arn], values(local.receiver_secrets))
+    resources = concat([module.grafana_admin.arn], values(local.receiver_secrets))
   }
-}
-
-resource "aws_iam_role_policy" "execution" {
-  name   = "read-configuration"
-  role   = aws_iam_role.execution.id
-  policy = data.aws_iam_policy_document.execution.json
 }
 
 # One task role per component, each with only what it calls.
@@ -45,7 +42,7 @@ resource "aws_iam_role" "task" {
 
   name               = "${var.environment}-${each.key}-task"
   description        = "What ${each.key} itself may call."
-  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
+  assume_role_policy = module.execution_role.trust_policy
 }
 
 # Prometheus' ECS discovery sidecar: the tasks of this environment's cluster, the calls of one
@@ -155,7 +152,7 @@ data "aws_iam_policy_document" "deploy" {
   statement {
     sid       = "PassOwnRoles"
     actions   = ["iam:PassRole"]
-    resources = concat([aws_iam_role.execution.arn], [for name, deployment in local.deployments : aws_iam_role.task[deployment.service].arn])
+    resources = concat([module.execution_role.arn], [for name, deployment in local.deployments : aws_iam_role.task[deployment.service].arn])
     condition {
       test     = "StringEquals"
       variable = "iam:PassedToService"

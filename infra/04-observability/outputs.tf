@@ -5,7 +5,7 @@ output "urls" {
 
 output "grafana_admin_secret_arn" {
   description = "Secrets Manager secret with Grafana's admin password."
-  value       = aws_secretsmanager_secret.grafana_admin.arn
+  value       = module.grafana_admin.arn
 }
 
 output "efs_file_system_id" {

@@ -116,7 +116,7 @@ locals {
         { name = "AWS_REGION", value = var.aws_region },
         { name = "PROMETHEUS_URL", value = "http://prometheus.${aws_service_discovery_private_dns_namespace.this.name}:9090" },
       ]
-      secrets          = [{ name = "GF_SECURITY_ADMIN_PASSWORD", valueFrom = aws_secretsmanager_secret.grafana_admin.arn }]
+      secrets          = [{ name = "GF_SECURITY_ADMIN_PASSWORD", valueFrom = module.grafana_admin.arn }]
       portMappings     = [{ containerPort = 3000, protocol = "tcp" }]
       mountPoints      = [{ sourceVolume = "data", containerPath = "/var/lib/grafana", readOnly = false }]
       dockerLabels     = local.traefik_labels.grafana
@@ -182,7 +182,7 @@ resource "aws_ecs_task_definition" "this" {
   network_mode             = "awsvpc"
   cpu                      = local.sizes[each.key].cpu
   memory                   = local.sizes[each.key].memory
-  execution_role_arn       = aws_iam_role.execution.arn
+  execution_role_arn       = module.execution_role.arn
   task_role_arn            = aws_iam_role.task[each.key].arn
   container_definitions = jsonencode([for container in local.containers[each.key] : contains(keys(local.deployments), container.name)
     ? merge(container, { image = "${container.image}:${data.aws_ssm_parameter.image_tag[container.name].insecure_value}" })

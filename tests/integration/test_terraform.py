@@ -10,13 +10,17 @@ from pathlib import Path
 
 import pytest
 
+from ops import emulator
 from ops.terraform import INFRA, TerraformError, existing_layers, parse_hcl, roots, run_apart, validate
 
 MODULES = sorted(path.parent for path in INFRA.glob("modules/*/main.tf"))
 
 
-def terraform(*args: str, cwd: Path, data_dir: Path) -> subprocess.CompletedProcess[str]:
-    return run_apart(*args, cwd=cwd, data_dir=data_dir, plugin_mirror=os.environ.get("TF_PLUGIN_MIRROR"))
+def terraform(
+    *args: str, cwd: Path, data_dir: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    mirror = os.environ.get("TF_PLUGIN_MIRROR")
+    return run_apart(*args, cwd=cwd, data_dir=data_dir, plugin_mirror=mirror, env=env)
 
 
 def test_every_file_is_formatted(tmp_path: Path) -> None:
@@ -77,11 +81,15 @@ def test_every_layer_pins_one_exact_provider_version_and_its_lock_file_holds_it(
 
 
 @pytest.mark.parametrize("module", MODULES, ids=lambda path: path.name)
-def test_module_logic_with_mock_provider(module: Path, tmp_path: Path) -> None:
+def test_module_logic_under_terraform_test(module: Path, tmp_path: Path, emulator_port: int) -> None:
+    """A mock provider where Terraform can mock what the module makes; the session's emulator
+    where it cannot (ephemeral resources)."""
     assert list(module.glob("tests/*.tftest.hcl")), f"{module} has no terraform test"
     init = terraform("init", "-backend=false", "-input=false", "-no-color", cwd=module, data_dir=tmp_path)
     assert init.returncode == 0, init.stderr
-    result = terraform("test", "-no-color", cwd=module, data_dir=tmp_path)
+    result = terraform(
+        "test", "-no-color", cwd=module, data_dir=tmp_path, env=emulator.client_env(emulator_port)
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert " 0 failed" in result.stdout
 

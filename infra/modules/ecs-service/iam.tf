@@ -1,25 +1,28 @@
 # The task's two roles (execution and task) and what deploying this service may do.
 
-data "aws_iam_policy_document" "ecs_tasks_assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["ecs-tasks.amazonaws.com"]
-    }
-  }
+module "execution_role" {
+  source = "../ecs-execution-role"
+
+  name        = "${local.full_name}-execution"
+  description = "ECS agent for ${var.name}: pulls the image, writes logs, reads the declared secrets."
+  policy_name = length(var.secrets) > 0 ? "read-declared-secrets" : null
+  policy      = one(data.aws_iam_policy_document.execution_secrets[*].json)
+  tags        = local.tags
 }
 
-resource "aws_iam_role" "execution" {
-  name               = "${local.full_name}-execution"
-  description        = "ECS agent for ${var.name}: pulls the image, writes logs, reads the declared secrets."
-  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
-  tags               = local.tags
+moved {
+  from = aws_iam_role.execution
+  to   = module.execution_role.aws_iam_role.this
 }
 
-resource "aws_iam_role_policy_attachment" "execution" {
-  role       = aws_iam_role.execution.name
-  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+moved {
+  from = aws_iam_role_policy_attachment.execution
+  to   = module.execution_role.aws_iam_role_policy_attachment.this
+}
+
+moved {
+  from = aws_iam_role_policy.execution_secrets
+  to   = module.execution_role.aws_iam_role_policy.this
 }
 
 locals {
@@ -49,18 +52,10 @@ data "aws_iam_policy_document" "execution_secrets" {
   }
 }
 
-resource "aws_iam_role_policy" "execution_secrets" {
-  count = length(var.secrets) > 0 ? 1 : 0
-
-  name   = "read-declared-secrets"
-  role   = aws_iam_role.execution.id
-  policy = data.aws_iam_policy_document.execution_secrets[0].json
-}
-
 resource "aws_iam_role" "task" {
   name               = "${local.full_name}-task"
   description        = "What ${var.name} itself may call."
-  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
+  assume_role_policy = module.execution_role.trust_policy
   tags               = local.tags
 }
 
@@ -135,7 +130,7 @@ data "aws_iam_policy_document" "deploy" {
   statement {
     sid       = "PassOwnRoles"
     actions   = ["iam:PassRole"]
-    resources = [aws_iam_role.execution.arn, aws_iam_role.task.arn]
+    resources = [module.execution_role.arn, aws_iam_role.task.arn]
     condition {
       test     = "StringEquals"
       variable = "iam:PassedToService"

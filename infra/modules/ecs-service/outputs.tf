@@ -30,7 +30,7 @@ output "task_role_arn" {
 
 output "execution_role_arn" {
   description = "IAM role the ECS agent uses to pull the image and read secrets."
-  value       = aws_iam_role.execution.arn
+  value       = module.execution_role.arn
 }
 
 output "deployment_parameter" {

@@ -42,7 +42,7 @@ resource "aws_ecs_task_definition" "this" {
   network_mode             = "awsvpc"
   cpu                      = var.cpu
   memory                   = var.memory
-  execution_role_arn       = aws_iam_role.execution.arn
+  execution_role_arn       = module.execution_role.arn
   task_role_arn            = aws_iam_role.task.arn
   container_definitions    = jsonencode(concat([merge(local.container_shape, { image = local.image })], local.sidecars))
   # Older revisions stay registered: ecs-deploy rolls back to them (decision 5).
