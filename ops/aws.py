@@ -10,11 +10,15 @@ from typing import Any
 
 import boto3
 
-from . import OpsError
+from ops import OpsError
 
 
 class MissingCredentials(OpsError):
     """dev/prd need AWS credentials and none were found."""
+
+
+class Unreachable(OpsError):
+    """The endpoint does not answer: locally, the emulator is not running."""
 
 
 @dataclass(frozen=True)
@@ -100,4 +104,13 @@ class AwsContext:
         return {name: value for name, value in values.items() if value}
 
     def account_id(self) -> str:
-        return str(self.client("sts").get_caller_identity()["Account"])
+        """The account of these credentials: the first call most tasks make, so a stopped
+        emulator is said here, in one line."""
+        from botocore.exceptions import EndpointConnectionError
+
+        try:
+            return str(self.client("sts").get_caller_identity()["Account"])
+        except EndpointConnectionError:
+            where = self.endpoint_url or f"AWS in {self.region}"
+            hint = ": start the local platform with `invoke up`" if self.endpoint_url else ""
+            raise Unreachable(f"{where} does not answer{hint}") from None

@@ -13,7 +13,7 @@ It is the agent of one cluster (01-base's), as an ECS agent registers with one c
 What cannot be derived is the table below, and only that: which local executable runs an
 image (local_image), and which local server answers for an endpoint (the AWS APIs: the
 emulator; an ElastiCache replication group: local redis-servers, see LocalRedis; a Cloud Map
-name: its service's tasks here; the alert receivers: ops.receivers' recorder).
+name: its service's tasks here; the alert receivers: ops.observability.receivers' recorder).
 """
 
 from __future__ import annotations
@@ -41,12 +41,13 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from . import REPO, OpsError, emulator, receivers
-from .aws import AwsContext
-from .build import images
-from .containers import ImageConfig, effective_environment, secret_resolver
-from .server import alive, free_port, stop_recorded
-from .tools import require
+from ops import REPO, OpsError, emulator
+from ops.aws import AwsContext
+from ops.delivery.build import images
+from ops.delivery.containers import ImageConfig, effective_environment, secret_resolver
+from ops.observability import receivers
+from ops.server import alive, free_port, stop_recorded
+from ops.tools import require
 
 STATE_DIR = REPO / ".data" / "dataplane"
 ROOT = os.geteuid() == 0

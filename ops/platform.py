@@ -21,10 +21,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from . import OpsError, dataplane, emulator, receivers
-from .aws import AwsContext
-from .dataplane import Fronts
-from .terraform import (
+from ops import OpsError, dataplane, emulator
+from ops.aws import AwsContext
+from ops.dataplane import Fronts
+from ops.observability import receivers
+from ops.terraform.layers import (
     ENVIRONMENTS,
     Layer,
     PlanSummary,
@@ -258,7 +259,7 @@ def _public_zone(platform: Platform) -> BootstrapStep | None:
 
 
 # The receivers' secrets 04-observability reads (observability.receivers in <env>.tfvars), and
-# what they hold on the local platform: the address of the local receivers (ops/receivers.py).
+# what they hold on the local platform: the address of the local receivers (ops/observability/receivers.py).
 RECEIVER_SECRETS = {
     "slack_webhook_secret": f"{receivers.URL}/slack",
     "pagerduty_routing_key_secret": "local-routing-key",  # pragma: allowlist secret (a stand-in)
@@ -346,7 +347,7 @@ def _timed(progress: Progress, label: str, step: Callable[[], Any]) -> Any:
 def apply_layers(platform: Platform, layers: Iterable[str], progress: Progress = print) -> list[LayerResult]:
     """Apply the layers in order. On AWS, right after 01-base (which makes the registries),
     the images never pushed yet are built and pushed, so the next layers can run them."""
-    from .build import push_first_images
+    from ops.delivery.build import push_first_images
 
     platform.require_state_bucket()
     results = []

@@ -14,7 +14,7 @@ from types import TracebackType
 
 import requests
 
-from . import REPO
+from ops import REPO
 
 DEFAULT_STORE = f"sqlite:///{REPO / '.data' / 'comments.db'}"
 

@@ -6,7 +6,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from . import OpsError
+from ops import OpsError
 
 INSTALL_HINTS = {
     "redis-server": "apt-get install redis-server",

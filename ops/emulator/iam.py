@@ -3,7 +3,7 @@
 The emulator's own keys (`test`) stand for the account's administrator and are never
 checked: `invoke up` applies the platform with them. Any other credentials (a role assumed
 with STS, the credentials a task receives) are authenticated by moto and authorised here
-with ops.iam_policy: the caller's identity policies, the resource's own policy where AWS has
+with ops.emulator.policy: the caller's identity policies, the resource's own policy where AWS has
 one (an S3 bucket's, a role's trust), the resource ARN and the condition keys the request
 carries. Where the emulator would be silent, AWS's documents decide:
 
@@ -39,7 +39,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ops.iam_policy import Effect, Request, evaluate
+from ops.emulator.policy import Effect, Request, evaluate
 
 ROOT_ACCESS_KEY = "test"  # the emulator's own keys (ops.emulator.DUMMY_CREDENTIALS)
 TASKS_SERVICE = "ecs-tasks.amazonaws.com"

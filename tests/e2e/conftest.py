@@ -7,7 +7,7 @@ import os
 import pytest
 
 from ops.platform import Platform, Settings, apply_layers, bootstrap
-from ops.terraform import existing_layers
+from ops.terraform.layers import existing_layers
 
 
 @pytest.fixture(scope="session")

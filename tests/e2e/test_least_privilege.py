@@ -26,8 +26,8 @@ from joserfc.jwk import OctKey
 
 from ops import REPO, emulator
 from ops.aws import AwsContext
-from ops.iam_policy import Request, evaluate
-from ops.iam_report import calls, denials, usage
+from ops.emulator.policy import Request, evaluate
+from ops.emulator.report import calls, denials, usage
 from ops.platform import Platform
 from ops.tools import require
 from tests.github_standin import GitHubStandIn

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ops import REPO
-from ops.loadtest import read_summary
+from ops.perf.loadtest import read_summary
 
 
 def test_the_mix_against_a_local_api_comments_reports_and_holds_its_thresholds() -> None:
@@ -35,7 +35,7 @@ def test_the_mix_against_a_local_api_comments_reports_and_holds_its_thresholds()
 
 
 def test_a_run_without_results_is_a_clear_error(tmp_path: Path) -> None:
-    from ops.loadtest import LoadTestError, locust
+    from ops.perf.loadtest import LoadTestError, locust
 
     (tmp_path / "broken.py").write_text("raise SystemExit('no locustfile here')\n")
     with pytest.raises(LoadTestError, match=r"locust produced no results; see .*locust\.log"):

@@ -19,13 +19,13 @@ from api_comments.store import RedisStore
 
 from ops import REPO
 from ops.aws import AwsContext
-from ops.build import images
-from ops.containers import ImageConfig, effective_environment, secret_resolver
-from ops.deploy import deploy
-from ops.loadtest import deployed_target
-from ops.plan_comment import GitHub, PullRequest, marker, render, upsert
+from ops.delivery.build import images
+from ops.delivery.containers import ImageConfig, effective_environment, secret_resolver
+from ops.delivery.deploy import deploy
+from ops.perf.loadtest import deployed_target
 from ops.platform import LayerResult, Platform, Settings, bootstrap, destroy_layers, plan_layers
-from ops.terraform import existing_layers
+from ops.terraform.layers import existing_layers
+from ops.terraform.plan_comment import GitHub, PullRequest, marker, render, upsert
 from tests.github_standin import GitHubStandIn
 
 # One xdist worker runs both modules, in order, on the session's applied platform.

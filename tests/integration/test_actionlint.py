@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ops.workflows import actionlint, workflow_files
+from ops.delivery.workflows import actionlint, workflow_files
 
 
 def test_actionlint_finds_nothing() -> None:

@@ -15,7 +15,7 @@ import pytest
 
 from ops import REPO, OpsError
 from ops.aws import AwsContext
-from ops.build import (
+from ops.delivery.build import (
     DockerUnavailable,
     build_commands,
     docker_engine_error,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ops.changes import GitError, changed_files
+from ops.delivery.changes import GitError, changed_files
 
 
 def git(*args: str, cwd: Path) -> str:

@@ -10,7 +10,7 @@ import pytest
 
 from ops import OpsError, emulator
 from ops.aws import AwsContext
-from ops.deploy import DeployFailed, DeployTarget, deploy, roll_out
+from ops.delivery.deploy import DeployFailed, DeployTarget, deploy, roll_out
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from ecs_discovery import RETRIES, Discovery, run, write_if_changed
 
 from ops import emulator
 from ops.aws import AwsContext
-from ops.discovery_bench import count_calls, populate
+from ops.perf.discovery import count_calls, populate
 
 LABELS = {"PROMETHEUS_EXPORTER_PORT": "8000"}
 # pragma: allowlist nextline secret (dummy keys for an unreachable port and a stand-in server)

@@ -21,10 +21,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families
 
-from ops.dashboards import TRAEFIK_ACCESS_FIELDS
+from ops.observability.dashboards import TRAEFIK_ACCESS_FIELDS
+from ops.perf.slowclients import probe
 from ops.server import BackgroundProcess, free_port, serve_in_background
-from ops.slowclients import probe
-from ops.terraform import INFRA, parse_hcl
+from ops.terraform.layers import INFRA, parse_hcl
 from ops.tools import require
 from tests.conftest import RedisServer
 

@@ -16,7 +16,7 @@ import requests
 import yaml
 
 from ops import REPO
-from ops.observability import RULE_TESTS, Rendered, check, render
+from ops.observability.config import RULE_TESTS, Rendered, check, render
 from ops.server import BackgroundProcess, free_port
 from ops.tools import require
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from ops import REPO
-from ops.server import server_command
+from ops.server import free_port, server_command
 from ops.tools import MissingTool, require
 
 
@@ -162,3 +162,11 @@ def test_a_test_group_runs_on_one_worker(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     workers = set(re.findall(r"\[(gw\d)\] .*PASSED .*test_group\.py", result.stdout))
     assert len(workers) == 1, result.stdout
+
+
+def test_a_stopped_emulator_is_one_line_naming_what_to_run() -> None:
+    port = str(free_port())  # nothing listens there
+    result = invoke("plan", "--layer", "03-services", env={"INVOKE_TERRAFORM_EMULATOR_PORT": port})
+    assert result.returncode == 1
+    expected = f"error: http://127.0.0.1:{port} does not answer: start the local platform with `invoke up`"
+    assert result.stderr.strip() == expected

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from ops.plan_comment import (
+from ops.terraform.layers import PlanSummary
+from ops.terraform.plan_comment import (
     GitHub,
     GitHubError,
     PullRequest,
@@ -16,7 +17,6 @@ from ops.plan_comment import (
     render,
     upsert,
 )
-from ops.terraform import PlanSummary
 from tests.github_standin import GitHubStandIn
 from tests.unit.test_plan_comment import REPO_NAME, changed_plan
 

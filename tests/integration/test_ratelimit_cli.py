@@ -1,4 +1,4 @@
-"""The model's command line: python -m ops.ratelimit prints its prediction as JSON."""
+"""The model's command line: python -m ops.perf.ratelimit prints its prediction as JSON."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ops import emulator
-from ops.terraform import INFRA, TerraformError, existing_layers, parse_hcl, roots, run_apart, validate
+from ops.terraform.layers import INFRA, TerraformError, existing_layers, parse_hcl, roots, run_apart, validate
 
 MODULES = sorted(path.parent for path in INFRA.glob("modules/*/main.tf"))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ops.changes import affected_layers
+from ops.delivery.changes import affected_layers
 
 
 @pytest.mark.parametrize(

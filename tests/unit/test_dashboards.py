@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from ops import REPO
-from ops.dashboards import DASHBOARDS, DashboardDrift, queries, update
+from ops.observability.dashboards import DASHBOARDS, DashboardDrift, queries, update
 
 GRAFANA = REPO / "infra" / "04-observability" / "grafana"
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from ops.containers import ImageConfig
 from ops.dataplane import DataPlane, LocalImage, host_port, localize, relocate
+from ops.delivery.containers import ImageConfig
 from ops.emulator.scheduler import failure_threshold
 
 ADDRESS = "127.30.0.7"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ops.iam_policy import Effect, Request, arn_like, evaluate
+from ops.emulator.policy import Effect, Request, arn_like, evaluate
 
 CLUSTER = "arn:aws:ecs:us-east-1:123456789012:cluster/dev-platform"
 DEPLOY = {  # the shape of 01-base's deploy role

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ops.loadtest import Endpoint, Profile, Summary, broken_thresholds, load_profile
+from ops.perf.loadtest import Endpoint, Profile, Summary, broken_thresholds, load_profile
 
 
 def test_profiles_are_read_with_their_thresholds() -> None:
@@ -30,8 +30,7 @@ def test_every_broken_threshold_is_named() -> None:
 def test_a_verdict_compares_with_the_model_on_the_real_send_times() -> None:
     from collections import Counter
 
-    from ops.loadtest import ProbeResult, judge, verdict_markdown
-    from ops.ratelimit import RateLimit
+    from ops.perf.ratelimit import ProbeResult, RateLimit, judge, verdict_markdown
 
     limit = RateLimit(10, "5s", 20)
     # the write-up's shape: 50 at once, 50 more 0.3 s later; 21 served, 79 answered 429

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ops.bench import (
+from ops.perf.bench import (
     SCENARIOS,
     BenchReport,
     Task,
@@ -15,8 +15,8 @@ from ops.bench import (
     markdown,
     parse_wrk,
     task_settings,
-    write_section,
 )
+from ops.perf.report import write_section
 
 WRK_OUTPUT = """Running 5s test @ http://127.0.0.1:8000/api/comment/list/1
   2 threads and 50 connections
@@ -113,7 +113,7 @@ def test_servers_get_the_tasks_cores_and_the_load_the_rest() -> None:
 
 
 def test_the_ingress_benchmark_routes_a_copy_of_the_labels_with_the_limit_out_of_reach() -> None:
-    from ops.ingress_bench import bench_labels
+    from ops.perf.ingress import bench_labels
 
     labels = {
         "traefik.enable": "true",

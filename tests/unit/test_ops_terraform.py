@@ -10,7 +10,7 @@ import pytest
 from ops.aws import MissingCredentials
 from ops.dataplane import Fronts
 from ops.platform import LayerResult, Platform, Settings, useful_outputs
-from ops.terraform import backend_settings, cli_config, state_bucket, summarize_plan
+from ops.terraform.layers import backend_settings, cli_config, state_bucket, summarize_plan
 
 
 def change(address: str, *actions: str) -> dict[str, object]:

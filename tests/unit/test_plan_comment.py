@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from ops.plan_comment import (
+from ops.terraform.layers import PlanSummary
+from ops.terraform.plan_comment import (
     GITHUB_LIMIT,
     GitHubSetupMissing,
     PullRequest,
     marker,
     render,
 )
-from ops.terraform import PlanSummary
 
 REPO_NAME = "acme/platform"
 

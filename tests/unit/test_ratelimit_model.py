@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ops.ratelimit import (
+from ops.perf.ratelimit import (
     RateLimit,
     RateLimitNotFound,
     TokenBucket,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ops.terraform import INFRA
-from ops.tfdocs import BEGIN, END, DocsDrift, documented_roots, inject, load, markdown, update
+from ops.terraform.docs import BEGIN, END, DocsDrift, documented_roots, inject, load, markdown, update
+from ops.terraform.layers import INFRA
 
 MODULE = """\
 terraform {

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from ops.workflows import workflow_files
+from ops.delivery.workflows import workflow_files
 
 WORKFLOWS = {path.name: path for path in workflow_files()}
 ALLOWED_RUN = re.compile(

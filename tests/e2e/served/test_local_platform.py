@@ -19,7 +19,7 @@ from ecs_deploy.ecs import DeployAction, EcsError, EcsTaskDefinition
 
 from ops import REPO, dataplane
 from ops.dataplane import Route, routing_problems
-from ops.deploy import DeployTarget, _Ecs, deploy
+from ops.delivery.deploy import DeployTarget, _Ecs, deploy
 
 from .conftest import API_HOST, Served, Traffic, wait_for_bucket
 

@@ -1,6 +1,6 @@
 """Observability that runs (issue 14): on the local platform, Prometheus finds its targets through
 the ECS discovery sidecar, an outage of the comment store travels as an alert from api-comments
-through Prometheus and Alertmanager to the receivers (the local recorder, ops/receivers.py), the
+through Prometheus and Alertmanager to the receivers (the local recorder, ops/observability/receivers.py), the
 Watchdog reaches the heartbeat, and every Prometheus query of every dashboard has data.
 
 Prometheus and Alertmanager are reached as people reach them: through the private ALB and
@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 import requests
 
-from ops.dashboards import queries
-from ops.observability import DEFAULTS
-from ops.terraform import environment_settings
+from ops.observability.config import DEFAULTS
+from ops.observability.dashboards import queries
+from ops.terraform.layers import environment_settings
 from ops.tools import require
 
 from .conftest import Served, Traffic, wait_for_bucket

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import OpsError
-from .terraform import INFRA, module_call
+from ops import OpsError
+from ops.terraform.layers import INFRA, module_call
 
 DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
 UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -175,3 +176,85 @@ def from_terraform(service: str, layer: Path = INFRA / "03-services") -> RateLim
         burst=int(clean["burst"]),
         source_ip_depth=int(clean.get("source_ip_depth", 1)),
     )
+
+
+@dataclass
+class ProbeResult:
+    sent: list[float]
+    statuses: Counter[int]
+    unrouted: int = 0  # Traefik's own 404s (no router matched): never the service's answer
+
+    @property
+    def accepted(self) -> int:
+        return sum(count for status, count in self.statuses.items() if 200 <= status < 300 or status == 404)
+
+    @property
+    def rejected(self) -> int:
+        return self.statuses.get(429, 0)
+
+    @property
+    def other(self) -> int:
+        return sum(self.statuses.values()) - self.accepted - self.rejected + self.unrouted
+
+
+@dataclass
+class Verdict:
+    limit: RateLimit
+    expected: Prediction  # from the probe's real send times
+    even: Prediction  # the same requests spread perfectly evenly
+    observed: ProbeResult
+    tolerance: int
+
+    @property
+    def rows(self) -> list[tuple[str, int, int]]:
+        """(answer, expected, observed): accepted, rejected (429) and any other answer."""
+        return [
+            ("accepted (served)", self.expected.expected_accepted, self.observed.accepted),
+            ("rejected (429)", self.expected.expected_rejected, self.observed.rejected),
+            ("other answers", 0, self.observed.other),
+        ]
+
+    @property
+    def explanation(self) -> str:
+        return (
+            "expected: the model run on the probe's own send times (spread perfectly evenly it would "
+            f"be {self.even.expected_accepted}). Tolerance ±{self.tolerance}: one request per Traefik "
+            "instance can fall either side of a token's edge, as a request arrives a little after it is "
+            "sent; plus 2 % for clock drift."
+        )
+
+    @property
+    def summary(self) -> str:
+        """PASS or FAIL with the counts, and what else answered."""
+        observed, expected = self.observed, f"expected {self.expected.expected_accepted} ±{self.tolerance}"
+        if self.passed:
+            return f"PASS: {observed.accepted} accepted, {expected}"
+        unrouted = f", {observed.unrouted} of them Traefik's own 404 (no router)" if observed.unrouted else ""
+        other = f"; {observed.other} answers neither 2xx, 404 nor 429{unrouted}" if observed.other else ""
+        return f"FAIL: {observed.accepted} accepted, {expected}{other}"
+
+    @property
+    def passed(self) -> bool:
+        return (
+            self.observed.other == 0
+            and abs(self.observed.accepted - self.expected.expected_accepted) <= self.tolerance
+        )
+
+
+def verdict_markdown(verdict: Verdict, command: str) -> str:
+    return "\n".join([
+        f"Measured with `{command}` against {verdict.limit.describe()}:",
+        "",
+        "| answer | expected | observed |",
+        "|---|---:|---:|",
+        *(f"| {name} | {expected} | {observed} |" for name, expected, observed in verdict.rows),
+        "",
+        f"{'PASS' if verdict.passed else 'FAIL'} within ±{verdict.tolerance}; spread perfectly evenly "
+        f"the model would expect {verdict.even.expected_accepted} accepted.",
+    ])  # fmt: skip
+
+
+def judge(limit: RateLimit, result: ProbeResult, duration: float, instances: int = 1) -> Verdict:
+    expected = predict(limit, result.sent, instances)
+    even = predict(limit, even_schedule(len(result.sent), duration), instances)
+    return Verdict(limit, expected, even, result, tolerance(expected))

@@ -8,7 +8,7 @@ import tempfile
 import venv
 from pathlib import Path
 
-from . import REPO
+from ops import REPO
 
 APP = REPO / "app"
 HEADER = "# Pinned runtime dependencies of api-comments for the image; regenerate with: invoke lock\n"

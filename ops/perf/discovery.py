@@ -12,9 +12,9 @@ from typing import Any
 
 from ecs_discovery import Discovery, exporters_of, task_address
 
-from . import emulator
-from .aws import AwsContext
-from .server import free_port
+from ops import emulator
+from ops.aws import AwsContext
+from ops.server import free_port
 
 
 def count_calls(client: Any) -> Counter[str]:

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import OpsError
-from .terraform import INFRA, common_settings, run_apart
-from .tools import require
+from ops import OpsError
+from ops.terraform.layers import INFRA, common_settings, run_apart
+from ops.tools import require
 
 CONFIG_MODULE = INFRA / "04-observability" / "config"
 RULE_TESTS = CONFIG_MODULE / "tests"

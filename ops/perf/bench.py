@@ -2,7 +2,7 @@
 
 Servers, each loaded with wrk in interleaved rounds (medians reported, as these machines
 are noisy): the ceiling (a minimal WSGI app on api-comments' server), the original design
-(ops/original.py) as it was deployed (gunicorn, one sync worker, DEBUG text logs) and on
+(ops/perf/original.py) as it was deployed (gunicorn, one sync worker, DEBUG text logs) and on
 api-comments' own server settings, and api-comments with each store. The targets (issue 16)
 are ratios between rows of the same run. `--flamegraphs` records each scenario's server with
 py-spy into docs/flamegraphs/.
@@ -23,13 +23,13 @@ from pathlib import Path
 
 import requests
 
-from . import REPO
-from .server import BackgroundProcess, free_port, serve_in_background
-from .terraform import INFRA, module_call
-from .tools import require
+from ops import REPO
+from ops.server import BackgroundProcess, free_port, serve_in_background
+from ops.terraform.layers import INFRA, module_call
+from ops.tools import require
 
-CEILING_APP = "ops.bench:ceiling_app"
-ORIGINAL_APP = "ops.original:app"
+CEILING_APP = "ops.perf.bench:ceiling_app"
+ORIGINAL_APP = "ops.perf.original:app"
 FLAMEGRAPHS = REPO / "docs" / "flamegraphs"
 
 POST_SCRIPT = """
@@ -360,16 +360,3 @@ def markdown(report: BenchReport, command: str, flamegraphs: bool = False) -> st
         "server with its `SERVER_*` settings; the original as deployed on gunicorn, 1 sync worker, "
         "DEBUG text logs.\n\n" + "\n".join(rows) + "\n\n" + verdicts + "\n"
     )
-
-
-def write_section(document: Path, section: str, body: str) -> None:
-    """Replace the text between ``<!-- section:start -->`` and ``<!-- section:end -->``."""
-    start, end = f"<!-- {section}:start -->", f"<!-- {section}:end -->"
-    text = document.read_text()
-    before, found, rest = text.partition(start)
-    if not found:
-        raise ValueError(f"{document} has no {start} marker")
-    _, found, after = rest.partition(end)
-    if not found:
-        raise ValueError(f"{document} has no {end} marker")
-    document.write_text(f"{before}{start}\n{body.rstrip()}\n{end}{after}")

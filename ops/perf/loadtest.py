@@ -1,5 +1,5 @@
 """Locust, headless, as a subprocess: the realistic mix with thresholds per profile, and the
-rate-limit probe whose counts are held against the Traefik model (ops/ratelimit.py)."""
+rate-limit probe whose counts are held against the Traefik model (ops/perf/ratelimit.py)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import REPO, OpsError
-from .ratelimit import Prediction, RateLimit, even_schedule, predict, tolerance
-from .tools import require
+from ops import REPO, OpsError
+from ops.perf.ratelimit import ProbeResult
+from ops.tools import require
 
 if TYPE_CHECKING:
-    from .platform import Platform
+    from ops.platform import Platform
 
 LOADTESTS = REPO / "loadtests"
 REPORTS = REPO / "reports"
@@ -152,25 +152,6 @@ def markdown(summary: Summary, profile: Profile, command: str) -> str:
     return "\n".join(lines)
 
 
-@dataclass
-class ProbeResult:
-    sent: list[float]
-    statuses: Counter[int]
-    unrouted: int = 0  # Traefik's own 404s (no router matched): never the service's answer
-
-    @property
-    def accepted(self) -> int:
-        return sum(count for status, count in self.statuses.items() if 200 <= status < 300 or status == 404)
-
-    @property
-    def rejected(self) -> int:
-        return self.statuses.get(429, 0)
-
-    @property
-    def other(self) -> int:
-        return sum(self.statuses.values()) - self.accepted - self.rejected + self.unrouted
-
-
 def run_probe(host: str, *, requests: int, concurrency: int, duration: float, path: str,
               out: Path, host_header: str = "") -> ProbeResult:  # fmt: skip
     """N requests from this one source over ``duration`` seconds, at most ``concurrency`` at once;
@@ -188,46 +169,6 @@ def run_probe(host: str, *, requests: int, concurrency: int, duration: float, pa
     )
 
 
-@dataclass
-class Verdict:
-    limit: RateLimit
-    expected: Prediction  # from the probe's real send times
-    even: Prediction  # the same requests spread perfectly evenly
-    observed: ProbeResult
-    tolerance: int
-
-    @property
-    def passed(self) -> bool:
-        return (
-            self.observed.other == 0
-            and abs(self.observed.accepted - self.expected.expected_accepted) <= self.tolerance
-        )
-
-
-def verdict_markdown(verdict: Verdict, command: str) -> str:
-    rows = [
-        ("accepted (served)", verdict.expected.expected_accepted, verdict.observed.accepted),
-        ("rejected (429)", verdict.expected.expected_rejected, verdict.observed.rejected),
-        ("other answers", 0, verdict.observed.other),
-    ]
-    return "\n".join([
-        f"Measured with `{command}` against {verdict.limit.describe()}:",
-        "",
-        "| answer | expected | observed |",
-        "|---|---:|---:|",
-        *(f"| {name} | {expected} | {observed} |" for name, expected, observed in rows),
-        "",
-        f"{'PASS' if verdict.passed else 'FAIL'} within ±{verdict.tolerance}; spread perfectly evenly "
-        f"the model would expect {verdict.even.expected_accepted} accepted.",
-    ])  # fmt: skip
-
-
-def judge(limit: RateLimit, result: ProbeResult, duration: float, instances: int = 1) -> Verdict:
-    expected = predict(limit, result.sent, instances)
-    even = predict(limit, even_schedule(len(result.sent), duration), instances)
-    return Verdict(limit, expected, even, result, tolerance(expected))
-
-
 @dataclass(frozen=True)
 class Target:
     """Where a service is reached: its URL, or on the local platform the local ALB's address
@@ -241,7 +182,7 @@ class Target:
 def deployed_target(platform: Platform, service: str) -> Target:
     """The service's public URL and the number of running Traefik tasks, from the layers'
     outputs and ECS: each Traefik task keeps its own buckets."""
-    from .platform import outputs
+    from ops.platform import outputs
 
     services = outputs(platform, "03-services")["services"]
     if service not in services:

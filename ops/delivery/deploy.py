@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 from ecs_deploy.ecs import DeployAction, EcsClient, EcsError, EcsTaskDefinition
 
-from . import OpsError
-from .aws import AwsContext
-from .build import repository_of
+from ops import OpsError
+from ops.aws import AwsContext
+from ops.delivery.build import repository_of
 
 Progress = Callable[[str], None]
 

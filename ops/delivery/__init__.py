@@ -1,0 +1,1 @@
+"""Delivery: images built and pushed, rollouts, changed files, workflows, pinned dependencies."""

@@ -1,0 +1,1 @@
+"""Observability: the rendered configuration, dashboards as code, the local receivers."""

@@ -1,0 +1,1 @@
+"""Performance: benchmarks, load tests, the rate-limit model and check, slow clients."""

@@ -1,0 +1,1 @@
+"""Terraform: the layers and how they run, their docs tables, plan comments."""
