@@ -267,7 +267,8 @@ def up(c: Context, env: str = "local") -> None:
     print_table(f"platform up ({env})", ["layer", "resources", "seconds"], rows)
     print_table("outputs", ["output", "value"], [list(row) for row in useful_outputs(results)])
     if env == "local":
-        from ops.dataplane import routes, status
+        from ops.dataplane.control import status
+        from ops.dataplane.routes import routes
 
         local = settings(c, env)
         running = {t["group"].removeprefix("service:") for t in status().get("tasks", [])}

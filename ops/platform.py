@@ -21,9 +21,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ops import OpsError, dataplane, emulator
+from ops import OpsError, emulator
 from ops.aws import AwsContext
-from ops.dataplane import Fronts
+from ops.dataplane import Fronts, control
 from ops.observability import receivers
 from ops.terraform.layers import (
     ENVIRONMENTS,
@@ -412,16 +412,16 @@ def up(settings: Settings, progress: Progress = print) -> list[LayerResult]:
     if local:
         started = time.monotonic()
         cluster = next(r.outputs["cluster_arn"] for r in results if r.layer == "01-base")
-        if dataplane.start_background(settings.emulator_port, cluster, settings.fronts):
+        if control.start_background(settings.emulator_port, cluster, settings.fronts):
             progress("[data plane] started: the cluster's tasks run here")
-        dataplane.wait_until_served(platform.aws, progress, fronts=settings.fronts)
+        control.wait_until_served(platform.aws, progress, fronts=settings.fronts)
         progress(f"[data plane] every task healthy in {time.monotonic() - started:.1f} s")
     return results
 
 
 def down(settings: Settings) -> list[str]:
     """Stop the data plane, then the emulator (its state goes with it); what was stopped."""
-    stopped = ["data plane"] if dataplane.stop_background() else []
+    stopped = ["data plane"] if control.stop_background() else []
     return stopped + (["emulator"] if emulator.stop_background(settings.emulator_port) else [])
 
 

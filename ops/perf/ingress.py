@@ -18,9 +18,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from ops import OpsError, dataplane
+from ops import OpsError
 from ops.aws import AwsContext
-from ops.dataplane import Fronts
+from ops.dataplane import Fronts, control, places, routes
 from ops.perf.bench import WrkResult, run_wrk
 
 NAME = "ingress-bench"
@@ -110,14 +110,14 @@ def run_ingress_benchmark(
     rounds: int = 3, service: str = "api-comments", progress: Callable[[str], None] = print,
 ) -> IngressReport:  # fmt: skip
     host = f"{NAME}.{domain}"
-    with bench_task(aws, service, domain, dataplane.status) as task:
-        traefik = next(t for t in dataplane.status()["tasks"] if t["group"] == "service:traefik")
+    with bench_task(aws, service, domain, control.status) as task:
+        traefik = next(t for t in control.status()["tasks"] if t["group"] == "service:traefik")
         paths = [
             Way("direct", f"http://{task['address']}:8000{PATH}"),
-            Way("Traefik", f"http://{traefik['address']}:{dataplane.host_port(80)}{PATH}", host),
+            Way("Traefik", f"http://{traefik['address']}:{places.host_port(80)}{PATH}", host),
             Way("local ALB, then Traefik", f"http://127.0.0.1:{fronts.public}{PATH}", host),
         ]
-        route, deadline = dataplane.Route(NAME, service, host, fronts.public), time.monotonic() + 60
+        route, deadline = routes.Route(NAME, service, host, fronts.public), time.monotonic() + 60
         while not route.served():  # Traefik's ECS provider refreshes every 15 s
             if time.monotonic() > deadline:
                 raise OpsError(f"Traefik did not route {host} within 60 s")

@@ -13,7 +13,8 @@ import requests
 
 from ops import emulator
 from ops.aws import AwsContext
-from ops.dataplane import DataPlaneError, local_image
+from ops.dataplane import DataPlaneError
+from ops.dataplane.images import local_image
 from ops.emulator.scheduler import failure_threshold
 
 

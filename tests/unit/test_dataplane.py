@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from ops.dataplane import DataPlane, LocalImage, host_port, localize, relocate
+from ops.dataplane.agent import DataPlane
+from ops.dataplane.images import LocalImage
+from ops.dataplane.places import host_port, localize, relocate
 from ops.delivery.containers import ImageConfig
 from ops.emulator.scheduler import failure_threshold
 
@@ -37,12 +39,12 @@ def test_the_tasks_own_addresses_become_its_loopback_address(written: str, serve
 
 
 def test_a_privileged_port_is_served_higher_unless_root(monkeypatch: pytest.MonkeyPatch) -> None:
-    import ops.dataplane
+    import ops.dataplane.places
 
-    monkeypatch.setattr(ops.dataplane, "ROOT", False)
+    monkeypatch.setattr(ops.dataplane.places, "ROOT", False)
     assert (host_port(80), host_port(8080)) == (10080, 8080)
     assert localize("--entrypoints.web.address=:80", ADDRESS) == f"--entrypoints.web.address={ADDRESS}:10080"
-    monkeypatch.setattr(ops.dataplane, "ROOT", True)
+    monkeypatch.setattr(ops.dataplane.places, "ROOT", True)
     assert host_port(80) == 80
 
 
@@ -87,7 +89,7 @@ def test_the_circuit_breaker_threshold_is_half_the_desired_count_between_3_and_2
 
 
 def test_routing_problems_name_what_traefik_did_not_make_of_the_labels() -> None:
-    from ops.dataplane import routing_problems
+    from ops.dataplane.routes import routing_problems
 
     labels = [{
         "traefik.http.routers.api.rule": "Host(`api.localhost`)",

@@ -28,8 +28,8 @@ import pytest
 import redis
 import requests
 
-from ops import dataplane, emulator
-from ops.dataplane import Fronts
+from ops import emulator
+from ops.dataplane import Fronts, control
 from ops.platform import Platform
 from ops.server import free_port
 from ops.tools import require
@@ -50,7 +50,7 @@ class Served:
         return f"http://127.0.0.1:{self.fronts.public}"
 
     def status(self) -> dict[str, Any]:
-        return dataplane.status(self.state_dir)
+        return control.status(self.state_dir)
 
     def tasks(self, service: str) -> list[dict[str, Any]]:
         return [t for t in self.status()["tasks"] if t["group"] == f"service:{service}"]
@@ -176,12 +176,12 @@ def served(applied_platform: Platform, tmp_path_factory: pytest.TempPathFactory)
     )
     started = time.monotonic()
     cluster = platform.layer("01-base").outputs()["cluster_arn"]
-    dataplane.start_background(platform.settings.emulator_port, cluster, fronts, state_dir)
-    dataplane.wait_until_served(platform.aws, lambda _: None, timeout=120, state_dir=state_dir, fronts=fronts)
+    control.start_background(platform.settings.emulator_port, cluster, fronts, state_dir)
+    control.wait_until_served(platform.aws, lambda _: None, timeout=120, state_dir=state_dir, fronts=fronts)
     print(f"data plane served every task in {time.monotonic() - started:.1f} s")
     served = Served(platform, state_dir, fronts)
     yield served
-    assert dataplane.stop_background(state_dir)
+    assert control.stop_background(state_dir)
     for process in served.processes:
         process.terminate()
         process.wait(10)

@@ -17,8 +17,9 @@ import pytest
 import requests
 from ecs_deploy.ecs import DeployAction, EcsError, EcsTaskDefinition
 
-from ops import REPO, dataplane
-from ops.dataplane import Route, routing_problems
+from ops import REPO
+from ops.dataplane import places
+from ops.dataplane.routes import Route, routing_problems
 from ops.delivery.deploy import DeployTarget, _Ecs, deploy
 
 from .conftest import API_HOST, Served, Traffic, wait_for_bucket
@@ -150,7 +151,7 @@ def test_two_traefik_tasks_keep_a_bucket_each_and_the_check_expects_it(served: S
         )
         newest = served.tasks("traefik")[-1]["address"]
         served.wait(  # the new Traefik's ECS provider has found the api-comments tasks
-            lambda: Route("api-comments", "api-comments", API_HOST, dataplane.host_port(80)).served(newest),
+            lambda: Route("api-comments", "api-comments", API_HOST, places.host_port(80)).served(newest),
             "the new Traefik routes api-comments",
         )
         wait_for_bucket()

