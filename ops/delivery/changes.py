@@ -11,7 +11,7 @@ from ops import REPO, OpsError
 from ops.terraform.layers import INFRA, existing_layers
 from ops.tools import require
 
-MODULE_SOURCE = re.compile(r'source\s*=\s*"\.\./modules/([\w-]+)"')
+MODULE_SOURCE = re.compile(r'source\s*=\s*"\.\./(?:modules/)?([\w-]+)"')  # from a layer, or a module
 
 
 class GitError(OpsError):
@@ -51,13 +51,30 @@ def affected_images(paths: list[str], contexts: dict[str, Path]) -> list[str]:
 
 
 def modules_used(layer: str) -> set[str]:
-    return {m for tf in (INFRA / layer).glob("*.tf") for m in MODULE_SOURCE.findall(tf.read_text())}
+    """The modules a layer uses, and the modules they use in turn."""
+    used: set[str] = set()
+    roots = [INFRA / layer]
+    while roots:
+        found = {m for tf in roots.pop().glob("*.tf") for m in MODULE_SOURCE.findall(tf.read_text())}
+        roots += [INFRA / "modules" / name for name in found - used]
+        used |= found
+    return used
 
 
-def affected_layers(paths: list[str]) -> list[str]:
-    """Layers in apply order whose own files, shared environment settings, or modules changed."""
+def affected_layers(paths: list[str], image_contexts: dict[str, Path] | None = None) -> list[str]:
+    """Layers in apply order whose own files, shared environment settings, or modules changed.
+    What lies in an image's build context (ops.delivery.build.images) is the image's, built
+    and deployed by its own workflow: no layer reads it."""
+    from ops.delivery.build import images
+
+    contexts = list((images() if image_contexts is None else image_contexts).values())
     layers = existing_layers()
-    paths = [path for path in paths if not path.endswith(".md")]  # docs change no infrastructure
+    paths = [
+        path
+        for path in paths
+        if not path.endswith(".md")  # docs change no infrastructure
+        and not any((REPO / path).is_relative_to(context) for context in contexts)
+    ]
     if any(path.startswith("infra/environments/") for path in paths):
         return layers
     touched_modules = {p.split("/")[2] for p in paths if p.startswith("infra/modules/") and p.count("/") >= 3}

@@ -10,7 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ecs_discovery import Discovery, exporters_of, task_address
+from ecs_discovery.discovery import Discovery
+from ecs_discovery.labels import exporters_of, task_address
 
 from ops import emulator
 from ops.aws import AwsContext

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import requests
 from botocore.exceptions import ClientError
-from ecs_discovery import Discovery
+from ecs_discovery.discovery import Discovery
 from joserfc import jwt
 from joserfc.jwk import OctKey
 

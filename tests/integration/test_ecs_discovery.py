@@ -18,7 +18,9 @@ from typing import Any, ClassVar
 import boto3
 import pytest
 from botocore.config import Config
-from ecs_discovery import RETRIES, Discovery, run, write_if_changed
+from ecs_discovery.cli import run
+from ecs_discovery.discovery import RETRIES, Discovery
+from ecs_discovery.output import write_if_changed
 
 from ops import emulator
 from ops.aws import AwsContext
@@ -202,7 +204,7 @@ def test_a_failed_write_is_logged_and_retried_and_keeps_the_last_good_file(
         resource.setrlimit(resource.RLIMIT_FSIZE, (64, 64))
 
     lines: list[str] = []  # a pipe, not a file: the size limit would cut a log file too
-    sidecar = subprocess.Popen([sys.executable, "-c", "import ecs_discovery; ecs_discovery.main()"],
+    sidecar = subprocess.Popen([sys.executable, "-c", "from ecs_discovery.cli import main; main()"],
                                env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                preexec_fn=small_files)  # fmt: skip
     assert sidecar.stdout is not None
