@@ -6,6 +6,7 @@ Each task parses its arguments and calls the `ops` package, where the logic live
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import shlex
 import sys
@@ -38,15 +39,23 @@ def clear_errors() -> Iterator[None]:
         raise Exit(f"error: {exc}", code=1) from None
 
 
-def task(*args: Any, **kwargs: Any) -> Any:
+def task(*args: Any, dry: Callable[..., str] | None = None, **kwargs: Any) -> Any:
     """invoke's @task, the task run under clear_errors(): a missing tool, credential or
-    setting is one line and exit code 1, never a traceback."""
+    setting is one line and exit code 1, never a traceback. With ``dry``, `invoke --dry`
+    prints what ``dry`` says of the task's arguments instead of running it."""
 
     def decorate(body: Callable[..., Any]) -> Any:
+        signature = inspect.signature(body)
+
         @functools.wraps(body)
-        def run(*call_args: Any, **call_kwargs: Any) -> Any:
+        def run(c: Context, *call_args: Any, **call_kwargs: Any) -> Any:
             with clear_errors():
-                return body(*call_args, **call_kwargs)
+                if dry is not None and c.config.run.dry:
+                    bound = signature.bind(c, *call_args, **call_kwargs)
+                    bound.apply_defaults()
+                    print(dry(**dict(list(bound.arguments.items())[1:])))
+                    return None
+                return body(c, *call_args, **call_kwargs)
 
         return invoke_task(**kwargs)(run)
 
@@ -212,7 +221,11 @@ def bench(
         "connections": "slow connections of each kind (default 20)",
         "seconds": "seconds of probing per kind (default 8)",
         "write": "write the figures into docs/performance.md",
-    }
+    },
+    dry=lambda host, connections, seconds, write: (
+        f"would probe {host or 'a local api-comments'} with {connections} slow connections of each kind "
+        f"for {seconds} s" + (", then write docs/performance.md" if write else "")
+    ),
 )
 def slow_clients(
     c: Context, host: str = "", connections: int = 20, seconds: int = 8, write: bool = False
@@ -284,15 +297,18 @@ def up(c: Context, env: str = "local") -> None:
         print(f"alerts (Slack, PagerDuty, heartbeat) reach the local receivers: {status()['receivers']}")
 
 
-@task(help={"env": ENV_HELP})
+@task(
+    help={"env": ENV_HELP},
+    dry=lambda env: (
+        f"would bootstrap {env}: its state bucket, the GitHub OIDC provider, ECS's service-linked "
+        "role, the public zone and the receiver secrets, each made only where missing"
+    ),
+)
 def bootstrap(c: Context, env: str = "local") -> None:
     """Make what a first apply needs: state bucket, OIDC, ECS role, zone."""
     from ops.platform import bootstrap as make
 
     platform = connect(c, env)
-    if c.config.run.dry:
-        print(f"would bootstrap {env} in account {platform.aws.account_id()}: state bucket {platform.bucket}")
-        return
     steps = make(platform, progress=lambda _: None)
     rows = [[step.what, step.name, "created" if step.created else "exists", step.detail] for step in steps]
     print_table(f"bootstrap ({env})", ["what", "name", "state", "next"], rows)
@@ -505,7 +521,12 @@ def images(c: Context, changed_from: str = "") -> None:
     print(f"images={json.dumps(names)}")
 
 
-@task(help={"check": "write nothing; fail and name the README when the generated docs are out of date"})
+@task(
+    help={"check": "write nothing; fail and name the README when the generated docs are out of date"},
+    dry=lambda check: (
+        "would " + ("check" if check else "regenerate") + " the docs tables of every layer and module"
+    ),
+)
 def docs(c: Context, check: bool = False) -> None:
     """Generate the Terraform docs tables in each layer's and module's README."""
     from ops.terraform.docs import update
@@ -513,7 +534,10 @@ def docs(c: Context, check: bool = False) -> None:
     generate(update, check, "docs")
 
 
-@task(help={"check": "write nothing; fail and name the dashboard when the committed JSON is out of date"})
+@task(
+    help={"check": "write nothing; fail and name the dashboard when the committed JSON is out of date"},
+    dry=lambda check: "would " + ("check" if check else "regenerate") + " the Grafana dashboards' JSON",
+)
 def dashboards(c: Context, check: bool = False) -> None:
     """Generate the Grafana dashboards (grafana-foundation-sdk) as JSON."""
     from ops.observability.dashboards import update
@@ -521,7 +545,13 @@ def dashboards(c: Context, check: bool = False) -> None:
     generate(update, check, "dashboards")
 
 
-@task(help={"out": "directory for the rendered files (default .data/observability)"})
+@task(
+    help={"out": "directory for the rendered files (default .data/observability)"},
+    dry=lambda out: (
+        f"would render the Prometheus and Alertmanager configuration into {out or '.data/observability'}, "
+        "then run promtool and amtool on it"
+    ),
+)
 def observability_check(c: Context, out: str = "") -> None:
     """Render Prometheus/Alertmanager config; run promtool and amtool on it."""
     from pathlib import Path
@@ -679,6 +709,7 @@ def ratelimit_check(
     if host_header:
         print(f"  with Host: {host_header} (the local ALB, like Traefik, routes by name)")
     if c.config.run.dry:
+        print("would send this probe and hold its answers against the model")
         return
     out = report_dir("ratelimit")
     result = run_probe(
@@ -708,7 +739,11 @@ def ratelimit_check(
         "tasks": "running tasks in the cluster (default 1000)",
         "rounds": "refreshes timed per implementation; medians are reported (default 3)",
         "write": "write the figures into docs/performance.md",
-    }
+    },
+    dry=lambda tasks, rounds, write: (
+        f"would time {rounds} refreshes of the discovery sidecar over {tasks} tasks "
+        "on an emulator of its own" + (", then write docs/performance.md" if write else "")
+    ),
 )
 def discovery_bench(c: Context, tasks: int = 1000, rounds: int = 3, write: bool = False) -> None:
     """API calls per refresh of the ECS discovery sidecar against a naive one."""

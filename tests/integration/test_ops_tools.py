@@ -143,6 +143,30 @@ def test_the_tasks_that_change_something_say_what_they_would_do_under_dry() -> N
         assert expected in result.stdout
 
 
+# Tasks that only read (AWS, Terraform state, files) and change nothing: --dry runs them as they are.
+READ_ONLY = {"plan", "output", "region", "images", "validate", "actionlint", "iam-report"}
+# The arguments a task needs to run at all.
+REQUIRED = {
+    "apply": ["--all"],
+    "destroy": ["--all"],
+    "deploy": ["api-comments", "--tag", "0123abc"],
+    "build": ["api-comments", "--tag", "0123abc"],
+    "ratelimit-check": ["--host", "http://127.0.0.1:9"],
+}
+
+
+def test_every_task_that_changes_something_says_what_it_would_do_under_dry() -> None:
+    listing = json.loads(invoke("--list", "--list-format", "json").stdout)
+    names = {entry["name"] for entry in listing["tasks"]}
+    assert names >= READ_ONLY
+    for name in sorted(names - READ_ONLY):
+        result = invoke("--dry", name, *REQUIRED.get(name, []))
+        assert result.returncode == 0, f"{name}: {result.stderr}"
+        # What it would do, or (build, serve) the commands it would run, and nothing done.
+        said = result.stdout + result.stderr
+        assert "would " in said or name in {"build", "serve"}, f"invoke --dry {name} ran: {said[:300]}"
+
+
 def test_a_test_group_runs_on_one_worker(tmp_path: Path) -> None:
     """The platform's chain of tests relies on `--dist loadgroup` keeping an xdist_group on one
     worker (noxfile.py); pytest 9 with pytest-xdist 3.8 silently split it."""
