@@ -76,16 +76,12 @@ def connect(c: Context, env: str) -> Platform:
 
 
 def chosen_layers(layer: str, all_layers: bool, changed_from: str = "") -> list[str]:
-    from ops.delivery.changes import affected_layers, changed_files
-    from ops.terraform.layers import existing_layers
+    from ops.delivery.changes import chosen_layers as choose
 
-    if sum(map(bool, (layer, all_layers, changed_from))) != 1:
-        raise Exit("error: give one of --layer NAME, --all or --changed-from REF")
+    names = choose(layer, all_layers, changed_from)
     if changed_from:
-        names = affected_layers(changed_files(changed_from))
         print(f"layers changed since {changed_from}: {', '.join(names) or 'none'}")
-        return names
-    return existing_layers() if all_layers else [layer]
+    return names
 
 
 def write_figures(section: str, text: str) -> None:
@@ -261,8 +257,8 @@ def lock(c: Context) -> None:
 @task(help={"env": ENV_HELP})
 def up(c: Context, env: str = "local") -> None:
     """Apply every layer; locally, also start the emulator and run the tasks."""
+    from ops.platform import LayerResult, useful_outputs
     from ops.platform import up as bring_up
-    from ops.platform import useful_outputs
 
     if c.config.run.dry:
         from ops.terraform.layers import existing_layers
@@ -275,26 +271,20 @@ def up(c: Context, env: str = "local") -> None:
         return
     started = time.monotonic()
     results = bring_up(settings(c, env))
-    rows = [[r.layer, str(r.resources), f"{r.seconds:.1f}"] for r in results]
+    rows = [r.row() for r in results]
     rows.append(["total", str(sum(r.resources for r in results)), f"{time.monotonic() - started:.1f}"])
-    print_table(f"platform up ({env})", ["layer", "resources", "seconds"], rows)
+    print_table(f"platform up ({env})", list(LayerResult.COLUMNS), rows)
     print_table("outputs", ["output", "value"], [list(row) for row in useful_outputs(results)])
     if env == "local":
-        from ops.dataplane.control import status
-        from ops.dataplane.routes import routes
+        from ops.platform import local_access
 
-        local = settings(c, env)
-        running = {t["group"].removeprefix("service:") for t in status().get("tasks", [])}
-        rows = [[r.router, r.url, "here" if r.service in running else "not run here (yet)"]
-                for r in routes(local.aws(), status()["cluster"], local.fronts)]  # fmt: skip
+        access = local_access(settings(c, env))
+        rows = [[router, url, "here" if on else "not run here (yet)"] for router, url, on in access.routes]
         title = "served (curl and browsers resolve *.localhost to 127.0.0.1)"
         print_table(title, ["router", "url", "runs"], rows)
-        print(f"try: curl -s http://api-comments.platform.localhost:{local.fronts.public}/api/comment/list/1")
-        # The emulator's own, made for this run: shown, as nothing else here could read them.
-        secret = local.aws().client("secretsmanager").get_secret_value(SecretId="local/traefik/dashboard")
-        user = json.loads(secret["SecretString"])
-        print(f"the internal routes ask for Traefik's basic auth: {user['username']} / {user['password']}")
-        print(f"alerts (Slack, PagerDuty, heartbeat) reach the local receivers: {status()['receivers']}")
+        print(f"try: curl -s {access.try_url}")
+        print(f"the internal routes ask for Traefik's basic auth: {access.username} / {access.password}")
+        print(f"alerts (Slack, PagerDuty, heartbeat) reach the local receivers: {access.receivers}")
 
 
 @task(
@@ -369,6 +359,7 @@ def plan(
 ) -> None:
     """Plan one layer or all, with a summary of what would change."""
     from ops.platform import plan_layers
+    from ops.terraform.layers import PlanSummary
     from ops.terraform.plan_comment import GitHub, PullRequest, footer, render, upsert
 
     names = chosen_layers(layer, all, changed_from)
@@ -377,18 +368,10 @@ def plan(
     started = time.monotonic()
     target = PullRequest.from_environment(repo, pr) if comment else None  # fail before planning
     summaries = plan_layers(connect(c, env), names, parallel=parallel, with_text=comment)
-    rows = [
-        [s.layer, str(s.add), str(s.change), str(s.replace), str(s.destroy), f"{s.seconds:.1f}"]
-        for s in summaries
-    ]
-    print_table(
-        f"plan ({env}, {time.monotonic() - started:.1f} s)",
-        ["layer", "add", "change", "replace", "destroy", "seconds"],
-        rows,
-    )
-    for summary in summaries:
-        for address in summary.destroyed + summary.replaced:
-            print(f"WARNING {summary.layer}: {address} will be destroyed or replaced")
+    title = f"plan ({env}, {time.monotonic() - started:.1f} s)"
+    print_table(title, list(PlanSummary.COLUMNS), [summary.row() for summary in summaries])
+    for warning in (warning for summary in summaries for warning in summary.warnings):
+        print(f"WARNING {warning}")
     if target:
         github = GitHub(target)
         for summary in summaries:
@@ -408,7 +391,7 @@ def plan(
 )
 def apply(c: Context, layer: str = "", all: bool = False, changed_from: str = "", env: str = "local") -> None:
     """Apply one layer or all of them in order."""
-    from ops.platform import apply_layers
+    from ops.platform import LayerResult, apply_layers
 
     names = chosen_layers(layer, all, changed_from)
     if not names:
@@ -417,8 +400,7 @@ def apply(c: Context, layer: str = "", all: bool = False, changed_from: str = ""
         print(f"would apply, in this order: {', '.join(names)} ({env})")
         return
     results = apply_layers(connect(c, env), names)
-    print_table(f"apply ({env})", ["layer", "resources", "seconds"],
-                [[r.layer, str(r.resources), f"{r.seconds:.1f}"] for r in results])  # fmt: skip
+    print_table(f"apply ({env})", list(LayerResult.COLUMNS), [r.row() for r in results])
 
 
 @task(
@@ -614,19 +596,12 @@ def loadtest(
     write_docs: bool = False,
 ) -> None:
     """Locust run of the realistic mix; fails when thresholds break."""
-    import dataclasses
     from contextlib import nullcontext
 
     from ops.perf.loadtest import COLUMNS, broken_thresholds, load_profile, markdown, report_dir, run_mix
     from ops.server import serve_in_background
 
-    chosen = load_profile(profile)
-    chosen = dataclasses.replace(
-        chosen,
-        users=users or chosen.users,
-        spawn_rate=spawn_rate or chosen.spawn_rate,
-        run_time=run_time or chosen.run_time,
-    )
+    chosen = load_profile(profile).overridden(users, spawn_rate, run_time)
     if c.config.run.dry:
         print(f"would run Locust ({chosen.users} users, {chosen.run_time}) against {host or 'local'}")
         return

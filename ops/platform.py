@@ -9,6 +9,7 @@ account shares between environments.
 from __future__ import annotations
 
 import functools
+import json
 import os
 import re
 import time
@@ -24,6 +25,7 @@ from botocore.exceptions import ClientError
 from ops import OpsError, emulator
 from ops.aws import AwsContext
 from ops.dataplane import Fronts, control
+from ops.dataplane.routes import routes
 from ops.observability import receivers
 from ops.terraform.layers import (
     ENVIRONMENTS,
@@ -314,6 +316,11 @@ class LayerResult:
     seconds: float
     outputs: dict[str, Any]
 
+    COLUMNS = ("layer", "resources", "seconds")
+
+    def row(self) -> list[str]:
+        return [self.layer, str(self.resources), f"{self.seconds:.1f}"]
+
 
 # Outputs a person uses next: where things are reached, what they are called, where secrets
 # live, which roles CI assumes.
@@ -334,6 +341,29 @@ def useful_outputs(results: Iterable[LayerResult]) -> list[tuple[str, str]]:
 
     return [row for result in results for name, value in result.outputs.items()
             for row in walk(f"{result.layer}.{name}", value)]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class LocalAccess:
+    """How a person reaches the local platform after `invoke up`."""
+
+    routes: list[tuple[str, str, bool]]  # router, URL, whether a task behind it runs here
+    try_url: str
+    username: str  # Traefik's basic auth in front of the internal routes
+    password: str
+    receivers: str  # where alerts (Slack, PagerDuty, heartbeat) are recorded
+
+
+def local_access(settings: Settings) -> LocalAccess:
+    """The routes the data plane serves, the internal routes' credentials (the emulator's own,
+    made for this platform: shown, as nothing else here could read them) and the receivers."""
+    state, aws = control.status(), settings.aws()
+    running = {task["group"].removeprefix("service:") for task in state.get("tasks", [])}
+    served = [(r.router, r.url, r.service in running) for r in routes(aws, state["cluster"], settings.fronts)]
+    secret = aws.client("secretsmanager").get_secret_value(SecretId=f"{settings.env}/traefik/dashboard")
+    user = json.loads(secret["SecretString"])
+    try_url = f"http://api-comments.platform.localhost:{settings.fronts.public}/api/comment/list/1"
+    return LocalAccess(served, try_url, user["username"], user["password"], state["receivers"])
 
 
 def _timed(progress: Progress, label: str, step: Callable[[], Any]) -> Any:

@@ -1,10 +1,8 @@
-data "terraform_remote_state" "base" {
-  backend = "s3"
-  config = {
-    bucket = var.state_bucket
-    key    = "01-base/terraform.tfstate"
-    region = var.aws_region
-  }
+module "base" {
+  source       = "../modules/layer-outputs"
+  layer        = "01-base"
+  state_bucket = var.state_bucket
+  region       = var.aws_region
 }
 
 data "aws_caller_identity" "current" {}
@@ -12,7 +10,7 @@ data "aws_partition" "current" {}
 
 locals {
   name    = "${var.environment}-traefik"
-  base    = data.terraform_remote_state.base.outputs
+  base    = module.base.outputs
   cluster = local.base.cluster_name
 
   # Entrypoints: web (public ALB), internal (private ALB), ping (ALB health checks), metrics (Prometheus).

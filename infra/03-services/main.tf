@@ -1,24 +1,20 @@
-data "terraform_remote_state" "base" {
-  backend = "s3"
-  config = {
-    bucket = var.state_bucket
-    key    = "01-base/terraform.tfstate"
-    region = var.aws_region
-  }
+module "base" {
+  source       = "../modules/layer-outputs"
+  layer        = "01-base"
+  state_bucket = var.state_bucket
+  region       = var.aws_region
 }
 
-data "terraform_remote_state" "traefik" {
-  backend = "s3"
-  config = {
-    bucket = var.state_bucket
-    key    = "02-traefik/terraform.tfstate"
-    region = var.aws_region
-  }
+module "traefik" {
+  source       = "../modules/layer-outputs"
+  layer        = "02-traefik"
+  state_bucket = var.state_bucket
+  region       = var.aws_region
 }
 
 locals {
-  base    = data.terraform_remote_state.base.outputs
-  traefik = data.terraform_remote_state.traefik.outputs
+  base    = module.base.outputs
+  traefik = module.traefik.outputs
 
   # What every service gets from the platform; a service block adds only its own settings.
   platform = {

@@ -1,19 +1,15 @@
-data "terraform_remote_state" "base" {
-  backend = "s3"
-  config = {
-    bucket = var.state_bucket
-    key    = "01-base/terraform.tfstate"
-    region = var.aws_region
-  }
+module "base" {
+  source       = "../modules/layer-outputs"
+  layer        = "01-base"
+  state_bucket = var.state_bucket
+  region       = var.aws_region
 }
 
-data "terraform_remote_state" "traefik" {
-  backend = "s3"
-  config = {
-    bucket = var.state_bucket
-    key    = "02-traefik/terraform.tfstate"
-    region = var.aws_region
-  }
+module "traefik" {
+  source       = "../modules/layer-outputs"
+  layer        = "02-traefik"
+  state_bucket = var.state_bucket
+  region       = var.aws_region
 }
 
 data "aws_caller_identity" "current" {}
@@ -21,8 +17,8 @@ data "aws_partition" "current" {}
 
 locals {
   name      = "${var.environment}-observability"
-  base      = data.terraform_remote_state.base.outputs
-  traefik   = data.terraform_remote_state.traefik.outputs
+  base      = module.base.outputs
+  traefik   = module.traefik.outputs
   partition = data.aws_partition.current.partition
   account   = data.aws_caller_identity.current.account_id
 

@@ -83,3 +83,13 @@ def affected_layers(paths: list[str], image_contexts: dict[str, Path] | None = N
         for layer in layers
         if any(path.startswith(f"infra/{layer}/") for path in paths) or modules_used(layer) & touched_modules
     ]
+
+
+def chosen_layers(layer: str, all_layers: bool, changed_from: str = "") -> list[str]:
+    """The layers a command names: one (--layer), every one (--all), or those a change since a
+    git ref touches (--changed-from), in apply order."""
+    if sum(map(bool, (layer, all_layers, changed_from))) != 1:
+        raise ValueError("give one of --layer NAME, --all or --changed-from REF")
+    if changed_from:
+        return affected_layers(changed_files(changed_from))
+    return existing_layers() if all_layers else [layer]

@@ -3,6 +3,7 @@ rate-limit probe whose counts are held against the Traefik model (ops/perf/ratel
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -39,6 +40,15 @@ class Profile:
     max_p95_ms: float | None = None
     max_p99_ms: float | None = None
     min_rps: float | None = None
+
+    def overridden(self, users: int = 0, spawn_rate: float = 0, run_time: str = "") -> Profile:
+        """The profile with what a command line sets (0 or empty: the profile's own)."""
+        return dataclasses.replace(
+            self,
+            users=users or self.users,
+            spawn_rate=spawn_rate or self.spawn_rate,
+            run_time=run_time or self.run_time,
+        )
 
 
 def load_profile(name: str, path: Path = PROFILES) -> Profile:

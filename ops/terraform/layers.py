@@ -170,6 +170,20 @@ class PlanSummary:
     seconds: float = 0.0
     text: str = ""  # `terraform show` of the plan, when asked for (plan comments)
 
+    COLUMNS = ("layer", "add", "change", "replace", "destroy", "seconds")
+
+    def row(self) -> list[str]:
+        counts = (self.add, self.change, self.replace, self.destroy)
+        return [self.layer, *map(str, counts), f"{self.seconds:.1f}"]
+
+    @property
+    def warnings(self) -> list[str]:
+        """One line per resource the plan destroys or replaces."""
+        return [
+            f"{self.layer}: {address} will be destroyed or replaced"
+            for address in self.destroyed + self.replaced
+        ]
+
     @property
     def has_changes(self) -> bool:
         return bool(self.add or self.change or self.destroy or self.replace)
