@@ -1,57 +1,15 @@
-"""Where moto lacks an API the AWS provider calls, or answers differently from AWS, the gap is
-closed here, one function per gap, each naming the provider call (or the AWS document) it
-serves (docs/adr/0004)."""
+"""Patches of ECS (services, their scheduler, tasks and revisions), each naming the provider call
+or the AWS document it serves."""
 
 from __future__ import annotations
 
 import inspect
-import json
 from collections.abc import Callable
 from typing import Any
 
 from ops.emulator import KNOBS
 
-
-def _patch_application_autoscaling() -> None:
-    """aws_appautoscaling_target: the provider sends Tags with RegisterScalableTarget (and
-    tags later with TagResource), then reads them with ListTagsForResource; moto 5.2
-    implements none of it, so a plan would re-add the default tags forever."""
-    from moto.applicationautoscaling.responses import ApplicationAutoScalingResponse
-
-    register = ApplicationAutoScalingResponse.register_scalable_target
-
-    def tags_of(self: ApplicationAutoScalingResponse, arn: str) -> dict[str, str]:
-        store: dict[str, dict[str, str]] = self.applicationautoscaling_backend.__dict__.setdefault(
-            "_tags", {}
-        )
-        return store.setdefault(arn, {})
-
-    def register_scalable_target(self: ApplicationAutoScalingResponse) -> str:
-        answer = register(self)
-        tags_of(self, json.loads(answer)["ScalableTargetARN"]).update(self._get_param("Tags") or {})
-        return answer
-
-    def list_tags_for_resource(self: ApplicationAutoScalingResponse) -> str:
-        return json.dumps({"Tags": tags_of(self, self._get_param("ResourceARN"))})
-
-    def tag_resource(self: ApplicationAutoScalingResponse) -> str:
-        tags_of(self, self._get_param("ResourceARN")).update(self._get_param("Tags") or {})
-        return "{}"
-
-    def untag_resource(self: ApplicationAutoScalingResponse) -> str:
-        tags = tags_of(self, self._get_param("ResourceARN"))
-        for key in self._get_param("TagKeys") or []:
-            tags.pop(key, None)
-        return "{}"
-
-    ApplicationAutoScalingResponse.register_scalable_target = register_scalable_target  # type: ignore[method-assign]
-    ApplicationAutoScalingResponse.list_tags_for_resource = list_tags_for_resource  # type: ignore[attr-defined]
-    ApplicationAutoScalingResponse.tag_resource = tag_resource  # type: ignore[attr-defined]
-    ApplicationAutoScalingResponse.untag_resource = untag_resource  # type: ignore[attr-defined]
-
-
-# Service settings the provider sends and reads back, which moto's CreateService and
-# UpdateService drop; kept on the service under the attribute names moto serialises.
+# UpdateService fields moto drops from its answer.
 ECS_SERVICE_FIELDS = (
     "availabilityZoneRebalancing",
     "capacityProviderStrategy",
@@ -62,7 +20,7 @@ ECS_SERVICE_FIELDS = (
 )
 
 
-def _patch_ecs_service_fields() -> None:
+def patch_ecs_service_fields() -> None:
     """aws_ecs_service: availability_zone_rebalancing, enable_ecs_managed_tags,
     health_check_grace_period_seconds, the capacity provider strategy, the deployment
     circuit breaker and ECS Exec would otherwise show as changes on every plan."""
@@ -86,7 +44,7 @@ def _patch_ecs_service_fields() -> None:
     EC2ContainerServiceResponse.update_service = keeping_fields(EC2ContainerServiceResponse.update_service)  # type: ignore[method-assign]
 
 
-def _patch_ecs_scheduler() -> None:
+def patch_ecs_scheduler() -> None:
     """invoke deploy (ecs-deploy) waits until the service's tasks of the new revision run,
     and moto starts no tasks for a service. Like the ECS scheduler, this starts
     desired_count tasks of the service's revision (group `service:<name>`) and stops the
@@ -97,7 +55,7 @@ def _patch_ecs_scheduler() -> None:
     from moto.ecs.models import EC2ContainerServiceBackend, Service
     from moto.moto_api import state_manager
 
-    from . import scheduler
+    from ops.emulator import scheduler
 
     # moto walks a task through its whole lifecycle, one step per describe; a service's
     # tasks keep running until the scheduler stops them.
@@ -186,148 +144,7 @@ def _patch_ecs_scheduler() -> None:
     EC2ContainerServiceBackend.list_tasks = list_tasks_of_service  # type: ignore[method-assign]
 
 
-def _patch_security_group_reference_descriptions() -> None:
-    """aws_vpc_security_group_ingress_rule with referenced_security_group_id: moto keeps
-    the description with the referenced group, and DescribeSecurityGroupRules drops it."""
-    from moto.ec2.models.security_groups import SecurityGroupRule
-
-    def description(self: SecurityGroupRule) -> str | None:
-        return self.ip_range.get("Description") or (self.source_group or {}).get("Description")
-
-    SecurityGroupRule.description = property(description)  # type: ignore[method-assign,assignment]
-
-
-def _patch_efs_policies() -> None:
-    """aws_efs_backup_policy: PutBackupPolicy is missing, and DescribeBackupPolicy answers
-    PolicyNotFound for a policy set to DISABLED (AWS answers its status).
-    aws_efs_file_system_policy: DeleteFileSystemPolicy is missing (destroy hangs)."""
-    from moto.efs.responses import EFSResponse
-
-    def file_system(self: EFSResponse) -> Any:
-        _, (found,) = self.efs_backend.describe_file_systems(file_system_id=self._get_param("FileSystemId"))
-        return found
-
-    def answer(status: str) -> tuple[str, dict[str, Any]]:
-        return json.dumps({"BackupPolicy": {"Status": status}}), {"Content-Type": "application/json"}
-
-    def put_backup_policy(self: EFSResponse) -> tuple[str, dict[str, Any]]:
-        status = (self._get_param("BackupPolicy") or {}).get("Status", "DISABLED")
-        target = file_system(self)
-        target._backup = status == "ENABLED"
-        target._backup_policy_status = status
-        return answer(status)
-
-    describe = EFSResponse.describe_backup_policy
-
-    def describe_backup_policy(self: EFSResponse) -> tuple[str, dict[str, Any]]:
-        status = getattr(file_system(self), "_backup_policy_status", None)
-        return answer(status) if status else describe(self)
-
-    def delete_file_system_policy(self: EFSResponse) -> tuple[str, dict[str, Any]]:
-        file_system(self).file_system_policy = None
-        return "{}", {"status": 200, "Content-Type": "application/json"}
-
-    EFSResponse.put_backup_policy = put_backup_policy  # type: ignore[attr-defined]
-    EFSResponse.delete_file_system_policy = delete_file_system_policy  # type: ignore[attr-defined]
-    EFSResponse.describe_backup_policy = describe_backup_policy  # type: ignore[method-assign]
-
-
-def _patch_elasticache_members() -> None:
-    """aws_elasticache_replication_group: the provider reads member clusters `<id>-001`…,
-    which moto does not create; and a deleted group must disappear, not stay 'deleting'.
-    aws_elasticache_subnet_group: DeleteCacheSubnetGroup is missing (destroy hangs)."""
-    from moto.core.responses import EmptyResult
-    from moto.elasticache.exceptions import CacheSubnetGroupNotFound
-    from moto.elasticache.models import ElastiCacheBackend
-    from moto.elasticache.responses import ElastiCacheResponse
-
-    create_group = ElastiCacheBackend.create_replication_group
-    delete_group = ElastiCacheBackend.delete_replication_group
-    cluster_params = [
-        p for p in inspect.signature(ElastiCacheBackend.create_cache_cluster).parameters if p != "self"
-    ]
-
-    def create_replication_group(self: ElastiCacheBackend, **kwargs: Any) -> Any:
-        group = create_group(self, **kwargs)
-        azs = kwargs.get("preferred_cache_cluster_azs") or []
-        for n in range(1, (kwargs.get("num_cache_clusters") or 1) + 1):
-            member: dict[str, Any] = dict.fromkeys(cluster_params)
-            member.update(
-                cache_cluster_id=f"{group.replication_group_id}-{n:03d}",
-                replication_group_id=group.replication_group_id,
-                num_cache_nodes=1,
-                preferred_availability_zone=azs[n - 1] if n <= len(azs) else None,
-                log_delivery_configurations=[],
-                **{key: kwargs.get(key) for key in (
-                    "cache_node_type", "engine", "engine_version", "cache_parameter_group_name",
-                    "cache_subnet_group_name", "security_group_ids", "port", "transit_encryption_enabled",
-                    "snapshot_retention_limit", "snapshot_window", "preferred_maintenance_window",
-                    "auto_minor_version_upgrade", "network_type", "ip_discovery",
-                )},
-            )  # fmt: skip
-            cluster = self.create_cache_cluster(**member)
-            # The provider reads these from the first member, which moto's cluster lacks.
-            cluster.at_rest_encryption_enabled = bool(kwargs.get("at_rest_encryption_enabled"))  # type: ignore[attr-defined]
-            cluster.auth_token_enabled = bool(kwargs.get("auth_token"))
-            cluster.security_groups = [  # type: ignore[attr-defined]
-                {"SecurityGroupId": group_id, "Status": "active"}
-                for group_id in kwargs.get("security_group_ids") or []
-            ]
-            if member["cache_cluster_id"] not in group.member_clusters:
-                group.member_clusters.append(str(member["cache_cluster_id"]))
-        return group
-
-    def delete_replication_group(self: ElastiCacheBackend, **kwargs: Any) -> Any:
-        group = delete_group(self, **kwargs)
-        for member in list(group.member_clusters):
-            self.cache_clusters.pop(member, None)
-        self.replication_groups.pop(group.replication_group_id, None)
-        return group
-
-    def delete_cache_subnet_group(self: ElastiCacheResponse) -> EmptyResult:
-        name = self._get_param("CacheSubnetGroupName")
-        if self.elasticache_backend.cache_subnet_groups.pop(name, None) is None:
-            raise CacheSubnetGroupNotFound(name)
-        return EmptyResult()
-
-    ElastiCacheResponse.delete_cache_subnet_group = delete_cache_subnet_group  # type: ignore[attr-defined]
-    ElastiCacheBackend.create_replication_group = create_replication_group  # type: ignore[method-assign,assignment]
-    ElastiCacheBackend.delete_replication_group = delete_replication_group  # type: ignore[method-assign,assignment]
-
-
-def _patch_route53_private_zones() -> None:
-    """aws_route53_zone with a vpc block: AWS makes a zone created with a VPC private;
-    moto only looks at HostedZoneConfig.PrivateZone, which the provider does not send,
-    and GetHostedZone drops the VPCs (snake_case keys), so every plan re-adds them."""
-    from moto.core.responses import ActionResult
-    from moto.route53.responses import Route53
-
-    create_hosted_zone = Route53.create_hosted_zone
-    get_hosted_zone = Route53.get_hosted_zone
-
-    def create_hosted_zone_private_with_vpc(self: Route53) -> ActionResult:
-        result = create_hosted_zone(self)
-        vpc_id, region = self._get_param("VPC.VPCId"), self._get_param("VPC.VPCRegion")
-        zone = list(self.backend.zones.values())[-1]  # the zone just created
-        if vpc_id and not zone.private_zone:
-            zone.private_zone = True
-            zone.add_vpc(vpc_id, region or self.region)
-        return result
-
-    def get_hosted_zone_with_vpcs(self: Route53) -> ActionResult:
-        zone = self.backend.get_hosted_zone(self._get_param("Id"))
-        if not zone.private_zone:
-            return get_hosted_zone(self)
-        return ActionResult({
-            "HostedZone": zone,
-            "VPCs": [{"VPCId": vpc.get("vpc_id"), "VPCRegion": vpc.get("vpc_region")} for vpc in zone.vpcs],
-        })  # fmt: skip
-
-    Route53.create_hosted_zone = create_hosted_zone_private_with_vpc  # type: ignore[method-assign]
-    Route53.get_hosted_zone = get_hosted_zone_with_vpcs  # type: ignore[method-assign]
-
-
-def _patch_ecs_task_pages_and_zones() -> None:
+def patch_ecs_task_pages_and_zones() -> None:
     """The ECS discovery sidecar pages through ListTasks (AWS answers at most 100 task ARNs
     per page, with a nextToken; moto answers all of them at once) and labels targets with
     the task's availability zone (AWS sets it from the subnet; moto leaves it out)."""
@@ -359,7 +176,7 @@ def _patch_ecs_task_pages_and_zones() -> None:
     Task.__init__ = init_with_zone  # type: ignore[method-assign]
 
 
-def _patch_ecs_task_addresses() -> None:
+def patch_ecs_task_addresses() -> None:
     """Each awsvpc task gets an ENI with a private address of its own, which ECS reports twice:
     in the task's ElasticNetworkInterface attachment (`privateIPv4Address`) and in each
     container's `networkInterfaces` (API_Container, API_NetworkInterface). moto draws a random
@@ -424,16 +241,7 @@ def _patch_ecs_task_addresses() -> None:
     TaskDefinition.__init__ = init_with_host_ports  # type: ignore[method-assign]
 
 
-def _patch_service_linked_role_names() -> None:
-    """`invoke bootstrap` looks up ECS's service-linked role by the name AWS gives it,
-    AWSServiceRoleForECS (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using-service-linked-roles.html);
-    moto derives AWSServiceRoleForecs from the service name."""
-    from moto.iam import models
-
-    models.SERVICE_NAME_CONVERSION.setdefault("ecs", "ECS")
-
-
-def _patch_ecs_latest_active_revision() -> None:
+def patch_ecs_latest_active_revision() -> None:
     """The module's `data "aws_ecs_task_definition"` by family: "if a revision isn't specified,
     the latest ACTIVE revision is used" (API_DescribeTaskDefinition); moto answers the latest
     revision even when a failed deploy's rollback deregistered it, and the next plan would
@@ -451,18 +259,3 @@ def _patch_ecs_latest_active_revision() -> None:
         return describe(self, task_definition_str)
 
     EC2ContainerServiceBackend.describe_task_definition = describe_latest_active  # type: ignore[method-assign]
-
-
-PATCHES: list[Callable[[], None]] = [
-    _patch_ecs_latest_active_revision,
-    _patch_service_linked_role_names,
-    _patch_route53_private_zones,
-    _patch_application_autoscaling,
-    _patch_ecs_service_fields,
-    _patch_ecs_scheduler,
-    _patch_ecs_task_pages_and_zones,
-    _patch_ecs_task_addresses,
-    _patch_security_group_reference_descriptions,
-    _patch_efs_policies,
-    _patch_elasticache_members,
-]
