@@ -227,20 +227,15 @@ def slow_clients(
     c: Context, host: str = "", connections: int = 20, seconds: int = 8, write: bool = False
 ) -> None:
     """Slow-header and slow-body clients: does /health still answer?"""
-    from contextlib import nullcontext
-
     from ops.perf.slowclients import COLUMNS, KINDS, markdown, probe
-    from ops.server import serve_in_background
+    from ops.server import given_or_local
 
-    server = None
-    if not host:
-        server, host = serve_in_background(store="sqlite:///" + str(REPO / ".data" / "slow-clients.db"))
-    with server or nullcontext():
-        results = [probe(host, kind=kind, connections=connections, seconds=seconds) for kind in KINDS]
-    print_table(f"slow clients against {host}", COLUMNS, [r.row() for r in results])
+    with given_or_local(host, REPO / ".data" / "slow-clients.db") as url:
+        results = [probe(url, kind=kind, connections=connections, seconds=seconds) for kind in KINDS]
+    print_table(f"slow clients against {url}", COLUMNS, [r.row() for r in results])
     if write:
         command = f"invoke slow-clients --connections {connections} --seconds {seconds}"
-        write_figures("slow-clients", markdown(results, command, host))
+        write_figures("slow-clients", markdown(results, command, url))
 
 
 @task
@@ -596,22 +591,17 @@ def loadtest(
     write_docs: bool = False,
 ) -> None:
     """Locust run of the realistic mix; fails when thresholds break."""
-    from contextlib import nullcontext
-
     from ops.perf.loadtest import COLUMNS, broken_thresholds, load_profile, markdown, report_dir, run_mix
-    from ops.server import serve_in_background
+    from ops.server import given_or_local
 
     chosen = load_profile(profile).overridden(users, spawn_rate, run_time)
     if c.config.run.dry:
         print(f"would run Locust ({chosen.users} users, {chosen.run_time}) against {host or 'local'}")
         return
     out = report_dir("loadtest")
-    server = None
-    if not host:
-        server, host = serve_in_background(store=f"sqlite:///{out / 'comments.db'}", log_path=out / "api.log")
-    print(f"loadtest: profile {chosen.name}, {chosen.users} users for {chosen.run_time} against {host}")
-    with server or nullcontext():
-        summary = run_mix(host, chosen, out)
+    with given_or_local(host, out / "comments.db", log_path=out / "api.log") as url:
+        print(f"loadtest: profile {chosen.name}, {chosen.users} users for {chosen.run_time} against {url}")
+        summary = run_mix(url, chosen, out)
     total = summary.total
     print_table(
         f"loadtest {chosen.name}: {total.requests} requests, {total.rps:.1f} req/s", COLUMNS, summary.rows

@@ -8,7 +8,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
@@ -150,3 +151,14 @@ def serve_in_background(
     base = f"http://127.0.0.1:{port}"
     ready = f"{base}/health"
     return BackgroundProcess(argv, ready_url=ready, env=env, log_path=log_path), base
+
+
+@contextmanager
+def given_or_local(host: str, store: Path, log_path: Path | None = None) -> Iterator[str]:
+    """``host`` as given; without one, a local api-comments (SQLite at ``store``) for the block."""
+    if host:
+        yield host
+        return
+    server, url = serve_in_background(store=f"sqlite:///{store}", log_path=log_path)
+    with server:
+        yield url
