@@ -73,7 +73,7 @@ def lint(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """HTTP benchmark of api-comments against the WSGI ceiling (needs wrk); writes docs/performance.md."""
     install_project(session)
-    session.run("invoke", "bench", *session.posargs)
+    session.run("invoke", "perf.bench", *session.posargs)
 
 
 @nox.session

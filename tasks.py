@@ -154,12 +154,13 @@ def serve(c: Context, port: int = 8000, host: str = "127.0.0.1", workers: int = 
 
 
 @task(
+    name="ingress",
     help={
         "connections": "concurrent connections (default 50)",
         "seconds": "seconds per run (default 10)",
         "rounds": "interleaved rounds; medians are reported (default 3)",
         "write": "write the figures into docs/performance.md (default on; --no-write to skip)",
-    }
+    },
 )
 def bench_ingress(
     c: Context, connections: int = 50, seconds: int = 10, rounds: int = 3, write: bool = True
@@ -168,7 +169,7 @@ def bench_ingress(
     from ops.perf.ingress import markdown, run_ingress_benchmark
     from ops.terraform.layers import environment_settings
 
-    command = f"invoke bench-ingress --connections {connections} --seconds {seconds} --rounds {rounds}"
+    command = f"invoke perf.ingress --connections {connections} --seconds {seconds} --rounds {rounds}"
     if c.config.run.dry:
         print(f"would run one more api-comments task on the local platform, then: {command}")
         return
@@ -199,7 +200,7 @@ def bench(
     """Benchmark api-comments against the original design and the ceiling."""
     from ops.perf.bench import markdown, run_benchmark
 
-    command = f"invoke bench --connections {connections} --seconds {seconds} --rounds {rounds}"
+    command = f"invoke perf.bench --connections {connections} --seconds {seconds} --rounds {rounds}"
     command += " --flamegraphs" if flamegraphs else ""
     if c.config.run.dry:
         print(f"would run: {command}")
@@ -234,7 +235,7 @@ def slow_clients(
         results = [probe(url, kind=kind, connections=connections, seconds=seconds) for kind in KINDS]
     print_table(f"slow clients against {url}", COLUMNS, [r.row() for r in results])
     if write:
-        command = f"invoke slow-clients --connections {connections} --seconds {seconds}"
+        command = f"invoke perf.slow-clients --connections {connections} --seconds {seconds}"
         write_figures("slow-clients", markdown(results, command, url))
 
 
@@ -523,6 +524,7 @@ def dashboards(c: Context, check: bool = False) -> None:
 
 
 @task(
+    name="check",
     help={"out": "directory for the rendered files (default .data/observability)"},
     dry=lambda out: (
         f"would render the Prometheus and Alertmanager configuration into {out or '.data/observability'}, "
@@ -609,7 +611,7 @@ def loadtest(
     print("answers by status: " + ", ".join(f"{k}: {v}" for k, v in summary.statuses.items()))
     print(f"reports: {out.relative_to(REPO)}/report.html and locust_*.csv")
     if write_docs:
-        command = f"invoke loadtest --profile {chosen.name}" + (f" --users {users}" if users else "")
+        command = f"invoke perf.loadtest --profile {chosen.name}" + (f" --users {users}" if users else "")
         write_figures("loadtest", markdown(summary, chosen, command))
     broken = broken_thresholds(chosen, summary)
     if broken:
@@ -691,7 +693,7 @@ def ratelimit_check(
     print_table("rate limit: expected against observed", ["answer", "expected", "observed"], rows)
     print(verdict.explanation)
     if write_docs:
-        command = (f"invoke ratelimit-check --service {service} {where} --requests {requests} "
+        command = (f"invoke perf.ratelimit-check --service {service} {where} --requests {requests} "
                    f"--concurrency {concurrency} --duration {duration:g}")  # fmt: skip
         write_figures("ratelimit", verdict_markdown(verdict, command))
     if not verdict.passed:
@@ -700,6 +702,7 @@ def ratelimit_check(
 
 
 @task(
+    name="discovery",
     help={
         "tasks": "running tasks in the cluster (default 1000)",
         "rounds": "refreshes timed per implementation; medians are reported (default 3)",
@@ -714,7 +717,7 @@ def discovery_bench(c: Context, tasks: int = 1000, rounds: int = 3, write: bool 
     """API calls per refresh of the ECS discovery sidecar against a naive one."""
     from ops.perf.discovery import COLUMNS, markdown, run_benchmark
 
-    command = f"invoke discovery-bench --tasks {tasks} --rounds {rounds}"
+    command = f"invoke perf.discovery --tasks {tasks} --rounds {rounds}"
     started = time.monotonic()
     results = run_benchmark(tasks, rounds)
     title = f"ECS discovery, {tasks} tasks ({time.monotonic() - started:.0f} s)"
@@ -740,7 +743,19 @@ def iam_report(c: Context, port: int = 0) -> None:
         print(line)
 
 
-ns = Collection(serve, bench, bench_ingress, slow_clients, lock, up, bootstrap, region, down, plan, apply,
-                destroy, output, deploy, build, images, docs, validate, actionlint, loadtest, ratelimit_check,
-                discovery_bench, dashboards, observability_check, iam_report)  # fmt: skip
+# The design's commands at the root (`invoke up`, `invoke plan --layer 03-services`,
+# `invoke deploy api-comments`), the measurements and the observability checks by area.
+perf = Collection("perf")
+perf.add_task(bench)
+perf.add_task(bench_ingress)
+perf.add_task(slow_clients)
+perf.add_task(discovery_bench)
+perf.add_task(loadtest)
+perf.add_task(ratelimit_check)
+observability = Collection("observability")
+observability.add_task(dashboards)
+observability.add_task(observability_check)
+
+ns = Collection(up, down, bootstrap, region, plan, apply, destroy, output, validate, docs, build, images,
+                deploy, serve, lock, actionlint, iam_report, perf, observability)  # fmt: skip
 ns.configure(Settings.invoke_config())  # the settings' defaults, in one place (ops.platform)

@@ -1,7 +1,7 @@
 """A realistic api-comments mix: mostly listings, some posts, many content ids (a few hot
 ones), and some unknown ids that answer 404 by design.
 
-    invoke loadtest --host http://127.0.0.1:8000 --profile smoke
+    invoke perf.loadtest --host http://127.0.0.1:8000 --profile smoke
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import os
 import random
 from typing import Any
 
-import reporting  # noqa: F401  (the final figures for `invoke loadtest`)
+import reporting  # noqa: F401  (the final figures for `invoke perf.loadtest`)
 from locust import FastHttpUser, between, events, task
 
 CONTENT_IDS = int(os.environ.get("LOADTEST_CONTENT_IDS", "1000"))

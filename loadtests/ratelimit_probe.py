@@ -1,8 +1,8 @@
 """Rate-limit probe: a fixed number of requests from one source, spread evenly over a
 duration (0: as fast as the concurrency allows). Each request's send time and status go
-to a JSON file, so `invoke ratelimit-check` can predict from the real schedule.
+to a JSON file, so `invoke perf.ratelimit-check` can predict from the real schedule.
 
-Run by the task (`invoke ratelimit-check`), or by hand:
+Run by the task (`invoke perf.ratelimit-check`), or by hand:
     PROBE_REQUESTS=100 PROBE_DURATION=0.8 PROBE_OUTPUT=probe.json \
     locust -f loadtests/ratelimit_probe.py --headless -u 50 -r 1000 --host https://api-comments.example.com
 """

@@ -1,5 +1,5 @@
 """Imported by the locustfiles: the run's final figures and its answers by status, written
-as JSON when Locust quits (its CSV files can miss the last seconds). `invoke loadtest`
+as JSON when Locust quits (its CSV files can miss the last seconds). `invoke perf.loadtest`
 reads that file for its table and thresholds."""
 
 from __future__ import annotations

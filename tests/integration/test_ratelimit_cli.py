@@ -10,7 +10,7 @@ from ops import REPO
 
 
 def test_predict_prints_json_with_expected_accepted() -> None:
-    argv = [sys.executable, "-m", "invoke", "ratelimit-check", "--predict", "--average", "10",
+    argv = [sys.executable, "-m", "invoke", "perf.ratelimit-check", "--predict", "--average", "10",
             "--period", "5s", "--burst", "20", "--requests", "100", "--duration", "0.8"]  # fmt: skip
     result = subprocess.run(argv, cwd=REPO, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr

@@ -31,7 +31,8 @@ def test_drift_is_reported_with_the_file_name(tmp_path: Path) -> None:
     update(directory=tmp_path)
     red = tmp_path / "api-comments-red.json"
     red.write_text(red.read_text().replace("Requests/s", "Requests per second"))
-    with pytest.raises(DashboardDrift, match=r"api-comments-red\.json: run `invoke dashboards`"):
+    drift = r"api-comments-red\.json: run `invoke observability\.dashboards`"
+    with pytest.raises(DashboardDrift, match=drift):
         update(check=True, directory=tmp_path)
 
 

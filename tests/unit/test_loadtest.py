@@ -1,4 +1,4 @@
-"""`invoke loadtest`: Locust's realistic mix against a real api-comments under its server."""
+"""`invoke perf.loadtest`: Locust's realistic mix against a real api-comments under its server."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def test_a_verdict_compares_with_the_model_on_the_real_send_times() -> None:
     verdict = judge(limit, result, duration=0.8)
     assert (verdict.expected.expected_accepted, verdict.even.expected_accepted) == (21, 22)
     assert verdict.passed
-    text = verdict_markdown(verdict, "invoke ratelimit-check")
+    text = verdict_markdown(verdict, "invoke perf.ratelimit-check")
     assert "| accepted (served) | 21 | 21 |" in text
     assert "PASS within ±2" in text
     # a server that let 30 through is outside the tolerance; a 502 is never a pass

@@ -1,4 +1,4 @@
-"""The benchmark's parsing and report writing (the measuring itself is `invoke bench`)."""
+"""The benchmark's parsing and report writing (the measuring itself is `invoke perf.bench`)."""
 
 from __future__ import annotations
 
@@ -79,9 +79,9 @@ def test_verdicts_are_issue_16s_ratios_within_one_run() -> None:
 
 def test_markdown_has_a_row_per_scenario_the_command_and_the_verdicts() -> None:
     text = markdown(
-        report(ours=3000, deployed=1900, original=3600, redis=2700), "invoke bench", flamegraphs=True
+        report(ours=3000, deployed=1900, original=3600, redis=2700), "invoke perf.bench", flamegraphs=True
     )
-    assert "`invoke bench`" in text
+    assert "`invoke perf.bench`" in text
     row = "| [api-comments, SQLite, GET list](flamegraphs/api-comments-sqlite-get-list.svg) | 3,000 |"
     assert f"{row} 2.00 | 5.00 | 0 | 0.30 |" in text
     assert "- met: POST new: >= 0.8x the original on our server (0.83x)" in text

@@ -120,7 +120,7 @@ def ratelimit_check(served: Served) -> subprocess.CompletedProcess[str]:
         "INVOKE_TERRAFORM_EMULATOR_PORT": str(served.platform.settings.emulator_port),
         "INVOKE_LOCAL_PUBLIC_PORT": str(served.fronts.public),
     }
-    argv = [sys.executable, "-m", "invoke", "ratelimit-check", "--env", "local"]
+    argv = [sys.executable, "-m", "invoke", "perf.ratelimit-check", "--env", "local"]
     result = subprocess.run(argv, cwd=REPO, env=environ, capture_output=True, text=True, check=False)
     print(result.stdout)
     return result
