@@ -101,8 +101,9 @@ def test_a_limit_as_configured_passes(limiter: tuple[type[Counting], str]) -> No
     assert result.returncode == 0, result.stdout + result.stderr
     assert "average 10 per 5s, burst 20" in result.stdout
     expected, observed = counts(result.stdout)
-    # 60 requests over 3 s: 20 from the bucket plus about 2/s * 3 s of refill
-    assert 24 <= expected <= 28
+    # 60 requests over 3 s: 20 from the bucket plus about 2/s of refill for as long as the sends
+    # last (longer on a loaded machine), and some refused; the verdict holds the exact count.
+    assert 24 <= expected < 60
     assert observed == server.served
     assert "PASS" in result.stdout
 
