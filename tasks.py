@@ -19,7 +19,7 @@ from invoke import Collection, Context, Exit
 from invoke import task as invoke_task
 
 from ops import REPO, OpsError
-from ops.platform import Settings
+from ops.settings import Settings
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -758,4 +758,4 @@ observability.add_task(observability_check)
 
 ns = Collection(up, down, bootstrap, region, plan, apply, destroy, output, validate, docs, build, images,
                 deploy, serve, lock, actionlint, iam_report, perf, observability)  # fmt: skip
-ns.configure(Settings.invoke_config())  # the settings' defaults, in one place (ops.platform)
+ns.configure(Settings.invoke_config())  # the settings' defaults, in one place (ops.settings)

@@ -30,6 +30,7 @@ from ops.dataplane.places import host_port, localize, relocate
 from ops.delivery.containers import effective_environment, secret_resolver
 from ops.observability import receivers
 from ops.server import free_port
+from ops.settings import EMULATOR_PORT
 from ops.tools import require
 
 
@@ -543,7 +544,7 @@ class DataPlane:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--emulator-port", type=int, default=emulator.DEFAULT_PORT)
+    parser.add_argument("--emulator-port", type=int, default=EMULATOR_PORT)
     parser.add_argument("--cluster", required=True, help="the ECS cluster whose tasks run here")
     parser.add_argument("--public-port", type=int, default=Fronts.public)
     parser.add_argument("--internal-port", type=int, default=Fronts.internal)

@@ -23,9 +23,9 @@ import requests
 
 from ops import REPO
 from ops.server import stop_recorded
+from ops.settings import EMULATOR_PORT
 
 HOST = "127.0.0.1"
-DEFAULT_PORT = 4566
 DEFAULT_ACCOUNT = "123456789012"  # moto's account for the emulator's own keys
 STATE_DIR = REPO / ".data" / "emulator"
 DUMMY_CREDENTIALS = {
@@ -34,7 +34,7 @@ DUMMY_CREDENTIALS = {
 }
 
 
-def endpoint(port: int = DEFAULT_PORT) -> str:
+def endpoint(port: int = EMULATOR_PORT) -> str:
     return f"http://{HOST}:{port}"
 
 
@@ -51,7 +51,7 @@ class Knobs:
     loopback network its tasks' addresses come from, and how many tasks of a revision that never
     ran fail to start (a broken image; PUT /_platform/ecs/failed-tasks)."""
 
-    task_network: ipaddress.IPv4Network = field(default_factory=lambda: task_network(DEFAULT_PORT))
+    task_network: ipaddress.IPv4Network = field(default_factory=lambda: task_network(EMULATOR_PORT))
     failed_tasks: int = 0
 
 
@@ -66,7 +66,7 @@ def fail_new_tasks(port: int, count: int) -> None:
     response.raise_for_status()
 
 
-def client_env(port: int = DEFAULT_PORT, region: str = "us-east-1") -> dict[str, str]:
+def client_env(port: int = EMULATOR_PORT, region: str = "us-east-1") -> dict[str, str]:
     """What Terraform, boto3 and ecs-deploy need to talk to the emulator instead of AWS."""
     return {
         "AWS_ENDPOINT_URL": endpoint(port),
@@ -186,7 +186,7 @@ def serve(port: int) -> None:
     server.stop()
 
 
-def is_running(port: int = DEFAULT_PORT) -> bool:
+def is_running(port: int = EMULATOR_PORT) -> bool:
     try:
         return requests.get(f"{endpoint(port)}/moto-api/", timeout=1).ok
     except requests.ConnectionError:
@@ -197,7 +197,7 @@ def pid_file(port: int) -> Path:
     return STATE_DIR / f"emulator-{port}.pid"
 
 
-def start_background(port: int = DEFAULT_PORT, timeout: float = 30.0) -> bool:
+def start_background(port: int = EMULATOR_PORT, timeout: float = 30.0) -> bool:
     """Start the emulator unless one answers on ``port``; True if this call started it."""
     if is_running(port):
         return False
@@ -223,14 +223,14 @@ def start_background(port: int = DEFAULT_PORT, timeout: float = 30.0) -> bool:
     )
 
 
-def stop_background(port: int = DEFAULT_PORT) -> bool:
+def stop_background(port: int = EMULATOR_PORT) -> bool:
     """Stop the emulator this repo started on ``port``; True if one was stopped."""
     return stop_recorded(pid_file(port), timeout=10)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--port", type=int, default=EMULATOR_PORT)
     serve(parser.parse_args().port)
 
 

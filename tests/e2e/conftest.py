@@ -6,7 +6,8 @@ import os
 
 import pytest
 
-from ops.platform import Platform, Settings, apply_layers, bootstrap
+from ops.platform import Platform, apply_layers, bootstrap
+from ops.settings import Settings
 from ops.terraform.layers import existing_layers
 
 

@@ -23,7 +23,8 @@ from ops.delivery.build import images
 from ops.delivery.containers import ImageConfig, effective_environment, secret_resolver
 from ops.delivery.deploy import deploy
 from ops.perf.loadtest import deployed_target
-from ops.platform import LayerResult, Platform, Settings, bootstrap, destroy_layers, plan_layers
+from ops.platform import LayerResult, Platform, bootstrap, destroy_layers, plan_layers
+from ops.settings import Settings
 from ops.terraform.layers import existing_layers
 from ops.terraform.plan_comment import GitHub, PullRequest, marker, render, upsert
 from tests.github_standin import GitHubStandIn

@@ -10,7 +10,8 @@ import uuid
 import pytest
 
 from ops.aws import AwsContext
-from ops.platform import Platform, Settings, StateBucketUnavailable, bootstrap, plan_layers
+from ops.platform import Platform, StateBucketUnavailable, bootstrap, plan_layers
+from ops.settings import Settings
 
 
 @pytest.fixture

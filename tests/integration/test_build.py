@@ -26,7 +26,8 @@ from ops.delivery.build import (
     push_first_images,
     run,
 )
-from ops.platform import Platform, Settings
+from ops.platform import Platform
+from ops.settings import Settings
 
 REPOSITORY = "123456789012.dkr.ecr.us-east-1.amazonaws.com/dev/api-comments"
 

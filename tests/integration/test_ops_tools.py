@@ -57,7 +57,7 @@ def invoke(*args: str, env: dict[str, str] | None = None) -> subprocess.Complete
 @pytest.mark.parametrize(
     ("env", "flags", "port"),
     [
-        ({}, [], "4566"),  # the default, ops.platform.Settings
+        ({}, [], "4566"),  # the default, ops.settings
         ({"INVOKE_TERRAFORM_EMULATOR_PORT": "4599"}, [], "4599"),  # invoke's configuration over the default
         ({"INVOKE_TERRAFORM_EMULATOR_PORT": "4599"}, ["--port", "4598"], "4598"),  # the task's flag over both
     ],

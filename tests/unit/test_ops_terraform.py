@@ -9,7 +9,8 @@ import pytest
 
 from ops.aws import MissingCredentials
 from ops.dataplane import Fronts
-from ops.platform import LayerResult, Platform, Settings, useful_outputs
+from ops.platform import LayerResult, Platform, useful_outputs
+from ops.settings import Settings
 from ops.terraform.layers import backend_settings, cli_config, state_bucket, summarize_plan
 
 
