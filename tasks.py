@@ -278,7 +278,8 @@ def up(c: Context, env: str = "local") -> None:
         rows = [[router, url, "here" if on else "not run here (yet)"] for router, url, on in access.routes]
         title = "served (curl and browsers resolve *.localhost to 127.0.0.1)"
         print_table(title, ["router", "url", "runs"], rows)
-        print(f"try: curl -s {access.try_url}")
+        if access.try_url:
+            print(f"try: curl -s {access.try_url}")
         print(f"the internal routes ask for Traefik's basic auth: {access.username} / {access.password}")
         print(f"alerts (Slack, PagerDuty, heartbeat) reach the local receivers: {access.receivers}")
 

@@ -277,7 +277,7 @@ class LocalAccess:
     """How a person reaches the local platform after `invoke up`."""
 
     routes: list[tuple[str, str, bool]]  # router, URL, whether a task behind it runs here
-    try_url: str
+    try_url: str  # a listing through api-comments' route, when it has one
     username: str  # Traefik's basic auth in front of the internal routes
     password: str
     receivers: str  # where alerts (Slack, PagerDuty, heartbeat) are recorded
@@ -291,7 +291,7 @@ def local_access(settings: Settings) -> LocalAccess:
     served = [(r.router, r.url, r.service in running) for r in routes(aws, state["cluster"], settings.fronts)]
     secret = aws.client("secretsmanager").get_secret_value(SecretId=f"{settings.env}/traefik/dashboard")
     user = json.loads(secret["SecretString"])
-    try_url = f"http://api-comments.platform.localhost:{settings.fronts.public}/api/comment/list/1"
+    try_url = next((f"{url}api/comment/list/1" for router, url, _ in served if router == "api-comments"), "")
     return LocalAccess(served, try_url, user["username"], user["password"], state["receivers"])
 
 

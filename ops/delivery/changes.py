@@ -41,12 +41,13 @@ def git_short_sha(cwd: Path = REPO) -> str:
     return result.stdout.strip()
 
 
+def inside(path: str, directory: Path) -> bool:
+    """The repository-relative ``path`` lies in ``directory``."""
+    return (REPO / path).is_relative_to(directory)
+
+
 def affected_images(paths: list[str], contexts: dict[str, Path]) -> list[str]:
     """Images whose build directory holds one of ``paths`` (repository-relative)."""
-
-    def inside(path: str, directory: Path) -> bool:
-        return Path(REPO / path).is_relative_to(directory)
-
     return [image for image, directory in contexts.items() if any(inside(path, directory) for path in paths)]
 
 
@@ -73,7 +74,7 @@ def affected_layers(paths: list[str], image_contexts: dict[str, Path] | None = N
         path
         for path in paths
         if not path.endswith(".md")  # docs change no infrastructure
-        and not any((REPO / path).is_relative_to(context) for context in contexts)
+        and not any(inside(path, context) for context in contexts)
     ]
     if any(path.startswith("infra/environments/") for path in paths):
         return layers
