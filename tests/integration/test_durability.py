@@ -7,6 +7,7 @@ FAILOVER. The counts are printed (pytest -s) for the closing note."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -16,10 +17,12 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
 import requests
+from api_comments.store import SQLiteStore
 
 from ops.server import free_port, serve_in_background
 from ops.tools import require
@@ -82,6 +85,25 @@ def report(name: str, writers: Writers, listed: list[str]) -> None:
 def children(pid: int) -> list[int]:
     answer = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False)
     return [int(line) for line in answer.stdout.split()]
+
+
+def _open_store(path: str, barrier: Any) -> None:
+    barrier.wait()  # every process opens the fresh file at the same moment, as a server's workers do
+    SQLiteStore(path)
+
+
+def test_workers_opening_a_fresh_database_together_all_start(tmp_path: Path) -> None:
+    """A server's workers start together on a new SQLite file; none may die of "database is
+    locked" while another turns it to WAL (it used to, about one opener in twenty)."""
+    context = multiprocessing.get_context("fork")
+    for attempt in range(50):
+        path, barrier = str(tmp_path / f"comments-{attempt}.db"), context.Barrier(4)
+        openers = [context.Process(target=_open_store, args=(path, barrier)) for _ in range(4)]
+        for opener in openers:
+            opener.start()
+        for opener in openers:
+            opener.join(timeout=30)
+        assert [opener.exitcode for opener in openers] == [0, 0, 0, 0], f"attempt {attempt}"
 
 
 def test_sqlite_loses_nothing_when_a_worker_is_killed(tmp_path: Path) -> None:

@@ -83,6 +83,22 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def _switch_to_wal(conn: sqlite3.Connection, timeout: float) -> None:
+    """WAL mode, waiting for other openers of a fresh file. Turning a new database to WAL takes
+    an exclusive lock, and when processes start together (a server's workers) SQLite answers
+    SQLITE_BUSY at once instead of calling the busy handler, as waiting could deadlock
+    (https://www.sqlite.org/c3ref/busy_handler.html): so the switch is retried here."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
 class SQLiteStore:
     """SQLite in WAL mode: no server, durable, safe for several processes on one host."""
 
@@ -129,7 +145,7 @@ class SQLiteStore:
         with self._lock:
             if self._conn is None or self._pid != os.getpid():
                 conn = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
-                conn.execute("PRAGMA journal_mode=WAL")
+                _switch_to_wal(conn, timeout=10)
                 # NORMAL in WAL mode survives a crash of any process; only a power loss
                 # can drop the last commits, which an fsync per comment would not be worth.
                 conn.execute("PRAGMA synchronous=NORMAL")
