@@ -33,6 +33,10 @@ from ops.server import free_port
 from ops.settings import EMULATOR_PORT
 from ops.tools import require
 
+# How long a task out of the local ALB keeps running before it is stopped: HAProxy's
+# reload (a new worker with the new configuration) takes tens of milliseconds here.
+DEREGISTRATION_GRACE = 1.0
+
 
 class Unresolved(Exception):
     """A task names a Cloud Map name with no task behind it here yet: it starts once there is
@@ -434,7 +438,8 @@ class DataPlane:
                     ]
         return members
 
-    def serve_albs(self, running: list[dict[str, Any]]) -> None:
+    def serve_albs(self, running: list[dict[str, Any]]) -> bool:
+        """HAProxy serving each ALB's members; True when its configuration changed."""
         members = self.albs(running)
         lines = ["global", "  maxconn 4096", "defaults", "  mode http", "  option forwardfor",
                  "  timeout connect 5s", "  timeout client 60s", "  timeout server 60s",
@@ -447,7 +452,7 @@ class DataPlane:
                 lines.append(f"  server task{index} {address}:{target} check port {check} inter 2s")
         config = "\n".join(lines) + "\n"
         if config == self.haproxy_config and self.haproxy and self.haproxy.poll() is None:
-            return
+            return False
         path = self.state_dir / "haproxy.cfg"
         path.write_text(config)
         self.haproxy_config = config
@@ -458,14 +463,22 @@ class DataPlane:
                                             stderr=subprocess.STDOUT)  # fmt: skip
         else:
             self.haproxy.send_signal(signal.SIGUSR2)  # master-worker: reload the configuration
+        return True
 
     # The loop --------------------------------------------------------------------------------
 
     def reconcile(self) -> None:
         running = self.running_tasks()
         arns = {task["taskArn"] for task in running}
-        for arn in [arn for arn in self.tasks if arn not in arns]:
-            self.stop(self.tasks.pop(arn))
+        leaving = [self.tasks.pop(arn) for arn in [arn for arn in self.tasks if arn not in arns]]
+        # ECS takes a task out of its target groups before it stops it (the DEACTIVATING step,
+        # https://docs.aws.amazon.com/AmazonECS/latest/developerguide/task-lifecycle-explanation.html):
+        # the local ALB's reload must take over before the task hears SIGTERM, or a request the
+        # old configuration sends there is refused and answered 503.
+        if leaving and self.serve_albs(running):
+            time.sleep(DEREGISTRATION_GRACE)
+        for gone in leaving:
+            self.stop(gone)
         self.reap()
         for arn in [arn for arn in self.not_run if arn not in arns]:
             del self.not_run[arn]
