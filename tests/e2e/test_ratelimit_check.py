@@ -125,8 +125,9 @@ def test_two_instances_are_expected_to_accept_twice_the_burst(limiter: tuple[typ
     result = check(url, "--requests", "60", "--concurrency", "10", "--duration", "0", "--instances", "2")
     assert result.returncode == 1
     expected, observed = counts(result.stdout)
-    # The model, from the probe's own send times, expects two buckets of 20 and each one's
-    # refill while the run lasts; one Traefik gives one bucket and its refill, about half that,
-    # however long a loaded machine makes the run.
-    assert 20 <= observed <= expected // 2 + 3
+    # The model, from the probe's own send times, expects two buckets of 20 and their refill.
+    # One Traefik gives its one bucket, and some refill: how much depends on when Traefik sees
+    # each request, which a loaded machine delays past its send time (a run here once refilled
+    # 4 tokens where the send times allowed none), so only the missing bucket is held to a number.
+    assert observed >= 20  # the one bucket
     assert expected - observed >= 15  # the second bucket of 20, never found
